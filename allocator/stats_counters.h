@@ -1,0 +1,108 @@
+// Statistics counters that do not serialise threads.
+//
+// Counts go to one of kShards cache-line-sized shards picked by a per-thread ordinal, with relaxed
+// atomic adds: threads on different shards never share a cache line, and a read sums the shards.
+//
+// Peak live bytes cannot be exact without a global serialisation point, so each shard keeps its live
+// delta "unpublished" until it reaches +-kPublishBytes, then adds it to one shared total. An allocate
+// compares (shared total + its own shard's unpublished delta) with the peak. With one thread that sum
+// is the exact live figure, so the peak is exact; with several threads it can miss at most
+// kPublishBytes per other shard.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "pmr/resource_stats.h"
+
+namespace allocbench::detail {
+
+inline constexpr std::size_t kCacheLine = 64;
+
+// The calling thread's small ordinal (0, 1, 2, ... in order of first use), shared by every resource.
+unsigned this_thread_ordinal() noexcept;
+
+class stats_counters {
+ public:
+  static constexpr unsigned kShards = 16;
+  static constexpr std::int64_t kPublishBytes = 64 * 1024;
+
+  void on_allocate(std::size_t requested, std::size_t usable) noexcept {
+    shard& s = local_shard();
+    s.allocations.fetch_add(1, std::memory_order_relaxed);
+    s.requested_in.fetch_add(requested, std::memory_order_relaxed);
+    s.usable_in.fetch_add(usable, std::memory_order_relaxed);
+    const std::int64_t pending =
+        s.unpublished.fetch_add(std::int64_t(usable), std::memory_order_relaxed) + std::int64_t(usable);
+    std::int64_t total = published_.load(std::memory_order_relaxed);
+    if (pending >= kPublishBytes) [[unlikely]] {
+      total = publish(s, pending);
+      raise(peak_live_, total);
+    } else {
+      raise(peak_live_, total + pending);
+    }
+  }
+
+  void on_deallocate(std::size_t requested, std::size_t usable) noexcept {
+    shard& s = local_shard();
+    s.deallocations.fetch_add(1, std::memory_order_relaxed);
+    s.requested_out.fetch_add(requested, std::memory_order_relaxed);
+    s.usable_out.fetch_add(usable, std::memory_order_relaxed);
+    const std::int64_t pending =
+        s.unpublished.fetch_sub(std::int64_t(usable), std::memory_order_relaxed) - std::int64_t(usable);
+    if (pending <= -kPublishBytes) [[unlikely]] publish(s, pending);
+  }
+
+  void on_contention() noexcept { contention_.fetch_add(1, std::memory_order_relaxed); }
+
+  void on_upstream_acquire(std::size_t bytes) noexcept {
+    raise(peak_held_, held_.fetch_add(std::int64_t(bytes), std::memory_order_relaxed) +
+                          std::int64_t(bytes));
+  }
+  void on_upstream_release(std::size_t bytes) noexcept {
+    held_.fetch_sub(std::int64_t(bytes), std::memory_order_relaxed);
+  }
+
+  // Fills every field of `out` except `classes`.
+  void fill(resource_stats& out) const noexcept;
+
+  // After release(): every block handed out is gone, so the live figures drop to zero (the blocks
+  // count as deallocated); allocation totals and peaks stay.
+  void forget_live() noexcept;
+
+ private:
+  struct alignas(kCacheLine) shard {
+    std::atomic<std::uint64_t> allocations{0};
+    std::atomic<std::uint64_t> deallocations{0};
+    std::atomic<std::uint64_t> requested_in{0};
+    std::atomic<std::uint64_t> requested_out{0};
+    std::atomic<std::uint64_t> usable_in{0};
+    std::atomic<std::uint64_t> usable_out{0};
+    std::atomic<std::int64_t> unpublished{0};
+  };
+
+  shard& local_shard() noexcept { return shards_[this_thread_ordinal() % kShards]; }
+
+  std::int64_t publish(shard& s, std::int64_t pending) noexcept {
+    // Moving `pending` from the shard to the shared total keeps their sum exact whatever other
+    // threads on the same shard do meanwhile.
+    s.unpublished.fetch_sub(pending, std::memory_order_relaxed);
+    return published_.fetch_add(pending, std::memory_order_relaxed) + pending;
+  }
+
+  static void raise(std::atomic<std::int64_t>& peak, std::int64_t value) noexcept {
+    std::int64_t seen = peak.load(std::memory_order_relaxed);
+    while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+    }
+  }
+
+  shard shards_[kShards];
+  alignas(kCacheLine) std::atomic<std::int64_t> published_{0};
+  std::atomic<std::int64_t> peak_live_{0};
+  alignas(kCacheLine) std::atomic<std::int64_t> held_{0};
+  std::atomic<std::int64_t> peak_held_{0};
+  std::atomic<std::uint64_t> contention_{0};
+};
+
+}  // namespace allocbench::detail
