@@ -1,0 +1,92 @@
+// Per-thread caches for each instance of a resource: lookup, creation on first use, flushing when a
+// thread exits, and safe destruction of an instance while other threads still hold caches for it.
+//
+// Each live instance owns a slot index in [0, kMaxSlots) and a 64-bit id that is never reused. Every
+// thread has a table of kMaxSlots entries {owner id, cache}; the fast lookup is one load of the entry
+// and one compare with the instance's id. A stale entry (its instance destroyed, the slot reused by a
+// newer instance) never matches, because ids are never reused.
+//
+// One process-wide mutex guards the slow paths only: creating a cache, a thread's exit, and an
+// instance's destruction. Lock order: that mutex, then whatever the owner's callbacks take.
+//
+// A thread that exits hands each of its caches back to the instance (the owner's destroy_cache with
+// thread_exit = true, which flushes it) if the instance is still alive. An instance being destroyed
+// takes every cache away from the threads (destroy_cache with thread_exit = false); a thread that exits
+// later finds the id changed and leaves the entry alone. More than kMaxSlots live instances, or a
+// thread in the middle of exiting, get no cache: local() returns nullptr and the owner serves the call
+// from its central structures.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace allocbench::detail {
+
+// One entry of a thread's cache table.
+struct thread_cache_entry {
+  std::uint64_t owner = 0;  // id of the instance this cache belongs to; 0 = empty
+  void* cache = nullptr;
+};
+
+struct thread_cache_registry {
+  static constexpr std::size_t kMaxSlots = 256;
+};
+
+// This thread's table, indexed by instance slot.
+inline constinit thread_local thread_cache_entry
+    tls_thread_cache_table[thread_cache_registry::kMaxSlots] = {};
+
+// The base of a resource that keeps per-thread caches. The derived class implements create_cache and
+// destroy_cache, and must call destroy_all_caches() at the start of its destructor, while its central
+// structures still exist.
+class thread_cache_owner {
+ public:
+  thread_cache_owner();
+  thread_cache_owner(const thread_cache_owner&) = delete;
+  thread_cache_owner& operator=(const thread_cache_owner&) = delete;
+
+  // This thread's cache for this instance, created on first use; nullptr when none can be had.
+  void* local_cache() {
+    const thread_cache_entry& e = tls_thread_cache_table[slot_];
+    if (e.owner == id_) [[likely]] return e.cache;
+    return attach_slow();
+  }
+
+  // The number of threads that hold a cache of this instance right now.
+  std::size_t cache_count() const;
+
+ protected:
+  ~thread_cache_owner();
+
+  // A new, empty cache for the calling thread. May throw (then the thread gets no cache this time).
+  virtual void* create_cache() = 0;
+  // Flushes (thread_exit: the owning thread is leaving) or discards (the instance is going away) a
+  // cache and frees it. Runs under the registry mutex; must not call back into the registry.
+  virtual void destroy_cache(void* cache, bool thread_exit) noexcept = 0;
+
+  // Visits every cache of this instance (under the registry mutex), e.g. to sum statistics or to
+  // drain caches in release(). The caches' owning threads may be running: the visitor must only touch
+  // fields that are safe to read or modify concurrently.
+  template <class F>
+  void for_each_cache(F&& visit) const {
+    lock_registry();
+    for (void* c : caches_) visit(c);
+    unlock_registry();
+  }
+
+  void destroy_all_caches() noexcept;
+
+ private:
+  friend struct thread_exit_hook;
+  void* attach_slow();
+  static void lock_registry();
+  static void unlock_registry();
+
+  std::uint64_t id_;
+  std::size_t slot_;
+  bool has_slot_;
+  std::vector<void*> caches_;  // guarded by the registry mutex
+};
+
+}  // namespace allocbench::detail
