@@ -1,0 +1,85 @@
+// Allocator layouts: resources built from a JSON description, either one of the presets compiled into
+// the library (configs/allocators/*.json, embedded at build time, so make_preset works from any working
+// directory) or any file (load_resource).
+//
+//   auto r = allocbench::make_preset("seed_baseline");
+//   auto mine = allocbench::load_resource("my_layout.json");
+//
+// Layout schema (every object rejects fields it does not know, so a typo is an error):
+//
+//   { "name": "seed_baseline",            required string
+//     "description": "...",               optional string
+//     "resource": <node> }                required
+//
+//   <node> :=
+//     { "type": "fixed_slab",
+//       "block_size": 32,                 required, bytes per block
+//       "chunk_bytes": 65536,             optional (65536), bytes per upstream refill
+//       "thread_cache": 64,               optional (0 = none), blocks each thread may cache
+//       "checked": false }                optional (build default), see allocator/invalid_free.h
+//   | { "type": "segregated",
+//       "classes": [512, 1024, 2048, 4096],  optional (32, 64, ..., 4096), strictly ascending
+//       "lock_mode": "global",            optional ("per_class_arena"): global | per_class | per_class_arena
+//       "chunk_bytes": 65536,             optional (65536), bytes per upstream refill per class
+//       "checked": false }
+//   | { "type": "best_fit",
+//       "region_bytes": 1048576,          optional (1 MiB), bytes per upstream region
+//       "direct_threshold": 262144,       optional (256 KiB), larger requests go straight to upstream
+//       "release_empty_regions": false,   optional (false), give fully free regions back
+//       "checked": false }
+//   | { "type": "routing",
+//       "routes": [                       required, sorted by max_size ascending (ties allowed)
+//         { "max_size": 32,               required, largest request (bytes) the route takes
+//           "max_alignment": 32,          optional, a power of two; default: what the child honours
+//                                         for every size up to max_size (a fixed_slab: its
+//                                         block_alignment(); a segregated: its largest class's block
+//                                         alignment; anything else: 4096)
+//           "label": "slab32",            optional, its name in stats().classes (default: the type)
+//           "resource": <node> }, ...],   required
+//       "fallback": <node> | "upstream",  required: where requests no route takes go
+//       "checked": false }                optional, checks the blocks sent straight to upstream
+//   | { "type": "scalable", ... }         see pmr/scalable_resource.h
+//
+// A route whose child could not serve every request it admits (max_size above a slab's block size or
+// a segregated resource's largest class, max_alignment above what the child honours) is an error.
+//
+// Errors: a bad file throws config_error (pmr/config_error.h) naming the file, the field's JSON path
+// (e.g. "resource.routes[1].resource.lock_mode") and the reason; a missing file or invalid JSON names
+// the file with an empty field. Nothing is left allocated when loading fails.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <memory_resource>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pmr/instrumented_resource.h"
+
+namespace allocbench {
+
+// Builds the preset of that name (a file name in configs/allocators/ without ".json"). An unknown
+// name throws std::invalid_argument listing the known names.
+std::unique_ptr<instrumented_resource> make_preset(
+    std::string_view name, std::pmr::memory_resource* upstream = std::pmr::new_delete_resource());
+
+// Reads and builds a layout file; see above for errors.
+std::unique_ptr<instrumented_resource> load_resource(
+    const std::filesystem::path& json, std::pmr::memory_resource* upstream = std::pmr::new_delete_resource());
+
+// The common core: builds a parsed layout. `source_name` is what errors name as the file.
+std::unique_ptr<instrumented_resource> build_resource(const nlohmann::json& layout,
+                                                      std::string_view source_name,
+                                                      std::pmr::memory_resource* upstream);
+
+// The embedded presets' names, sorted.
+std::vector<std::string> preset_names();
+
+// The embedded JSON text of a preset (what make_preset builds), e.g. for a report; an unknown name
+// throws std::invalid_argument as make_preset does.
+std::string_view preset_text(std::string_view name);
+
+}  // namespace allocbench

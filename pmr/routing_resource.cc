@@ -1,0 +1,147 @@
+#include "pmr/routing_resource.h"
+
+#include <stdexcept>
+
+#include "allocator/request.h"
+#include "allocator/scope_hooks.h"
+
+namespace allocbench {
+
+routing_resource::routing_resource(std::vector<route> routes,
+                                   std::unique_ptr<instrumented_resource> fallback,
+                                   std::pmr::memory_resource* upstream, bool checked)
+    : routes_(std::move(routes)), fallback_(std::move(fallback)), upstream_(upstream) {
+  if (upstream_ == nullptr) throw std::invalid_argument("routing_resource: upstream is null");
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    route& r = routes_[i];
+    const std::string which = "routing_resource: route " + std::to_string(i);
+    if (r.resource == nullptr) throw std::invalid_argument(which + " has no resource");
+    if (!detail::is_power_of_two(r.max_alignment)) {
+      throw std::invalid_argument(which + ": max_alignment " + std::to_string(r.max_alignment) +
+                                  " is not a power of two");
+    }
+    if (i > 0 && r.max_size < routes_[i - 1].max_size) {
+      throw std::invalid_argument(which + ": routes must be sorted by max_size ascending, but " +
+                                  std::to_string(r.max_size) + " follows " +
+                                  std::to_string(routes_[i - 1].max_size));
+    }
+    if (r.label.empty()) r.label = std::string(r.resource->kind());
+    table_.push_back({r.max_size, r.max_alignment, r.resource.get()});
+  }
+  if (checked) registry_.emplace(kind());
+}
+
+routing_resource::~routing_resource() { release_direct(); }
+
+void* routing_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
+  // Checked here so that a bad alignment fails the same way whichever child it would reach.
+  detail::validate_alignment(alignment);
+  instrumented_resource* child = target(bytes, alignment);
+  if (child == nullptr) [[unlikely]] return allocate_direct(bytes, alignment);
+  void* p = child->allocate(bytes, alignment);
+  // The child counted the call in its own stats and for scopes watching it; scopes watching the
+  // router are told here, once.
+  detail::scope_note_allocate(this, bytes);
+  return p;
+}
+
+void routing_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
+  instrumented_resource* child = target(bytes, alignment);
+  if (child == nullptr) [[unlikely]] return deallocate_direct(p, bytes, alignment);
+  detail::scope_note_deallocate(this, bytes);
+  child->deallocate(p, bytes, alignment);
+}
+
+void* routing_resource::allocate_direct(std::size_t bytes, std::size_t alignment) {
+  const std::size_t held = detail::direct_blocks::upstream_bytes(bytes, alignment);
+  void* p = detail::direct_blocks::acquire(upstream_, bytes, alignment);
+  if (registry_) {
+    try {
+      registry_->on_allocate(p, bytes, alignment);
+    } catch (...) {
+      detail::direct_blocks::give_back(upstream_, p);
+      throw;
+    }
+  }
+  {
+    std::lock_guard guard(direct_mu_);
+    direct_.link(p);
+  }
+  counters_.on_upstream_acquire(held);
+  note_allocate(bytes, bytes);
+  return p;
+}
+
+void routing_resource::deallocate_direct(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  if (registry_ && !registry_->on_deallocate(p, bytes, alignment)) return;
+  note_deallocate(bytes, bytes);
+  {
+    std::lock_guard guard(direct_mu_);
+    direct_.unlink(p);
+  }
+  counters_.on_upstream_release(detail::direct_blocks::held_bytes(p));
+  detail::direct_blocks::give_back(upstream_, p);
+}
+
+void routing_resource::release_direct() noexcept {
+  std::lock_guard guard(direct_mu_);
+  counters_.on_upstream_release(direct_.release_all(upstream_));
+}
+
+void routing_resource::release() {
+  for (route& r : routes_) r.resource->release();
+  if (fallback_) fallback_->release();
+  release_direct();
+  if (registry_) registry_->clear();
+  counters_.forget_live();
+}
+
+namespace {
+
+void add_figures(resource_stats& sum, const resource_stats& s) {
+  sum.allocations += s.allocations;
+  sum.deallocations += s.deallocations;
+  sum.live_blocks += s.live_blocks;
+  sum.live_requested_bytes += s.live_requested_bytes;
+  sum.live_usable_bytes += s.live_usable_bytes;
+  sum.live_bytes += s.live_bytes;
+  sum.peak_live_bytes += s.peak_live_bytes;
+  sum.total_requested_bytes += s.total_requested_bytes;
+  sum.total_usable_bytes += s.total_usable_bytes;
+  sum.bytes_held += s.bytes_held;
+  sum.peak_bytes_held += s.peak_bytes_held;
+  sum.contention_events += s.contention_events;
+}
+
+class_stats child_entry(std::string name, const resource_stats& s, std::size_t block_size) {
+  return {std::move(name), block_size, s.allocations, s.deallocations, s.live_blocks, s.bytes_held};
+}
+
+// A child whose blocks all have one usable size (a slab) reports it; others report 0 ("varies").
+std::size_t uniform_block_size(const resource_stats& s) {
+  if (s.classes.size() == 1) return s.classes.front().block_size;
+  return 0;
+}
+
+}  // namespace
+
+resource_stats routing_resource::stats() const {
+  resource_stats direct;
+  counters_.fill(direct);
+  resource_stats sum = direct;
+  for (const route& r : routes_) {
+    const resource_stats s = r.resource->stats();
+    add_figures(sum, s);
+    sum.classes.push_back(child_entry(r.label, s, uniform_block_size(s)));
+  }
+  if (fallback_) {
+    const resource_stats s = fallback_->stats();
+    add_figures(sum, s);
+    sum.classes.push_back(child_entry("fallback", s, uniform_block_size(s)));
+  } else {
+    sum.classes.push_back(child_entry("upstream", direct, 0));
+  }
+  return sum;
+}
+
+}  // namespace allocbench
