@@ -1,0 +1,822 @@
+#include "pmr/fixed_slab_resource.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "allocator/invalid_free.h"
+#include "pmr/testing/model_checker.h"
+#include "pmr/testing/test_upstream.h"
+
+namespace allocbench {
+namespace {
+
+using testing::model_checker;
+using testing::model_options;
+using testing::test_upstream;
+
+constexpr std::size_t kSizeMax = std::numeric_limits<std::size_t>::max();
+
+// A small slab: 64-byte blocks, 16 per chunk, so that tests cross chunk boundaries quickly.
+fixed_slab_options small_slab(std::size_t cache_entries = 0) {
+  fixed_slab_options o;
+  o.block_size = 64;
+  o.chunk_bytes = 64 * 16;
+  o.thread_cache_entries = cache_entries;
+  return o;
+}
+
+// Every counter that a failed call must leave alone.
+void expect_same_counts(const resource_stats& before, const resource_stats& after) {
+  EXPECT_EQ(after.allocations, before.allocations);
+  EXPECT_EQ(after.deallocations, before.deallocations);
+  EXPECT_EQ(after.live_blocks, before.live_blocks);
+  EXPECT_EQ(after.live_requested_bytes, before.live_requested_bytes);
+  EXPECT_EQ(after.live_usable_bytes, before.live_usable_bytes);
+  EXPECT_EQ(after.total_requested_bytes, before.total_requested_bytes);
+  EXPECT_EQ(after.total_usable_bytes, before.total_usable_bytes);
+  EXPECT_EQ(after.peak_live_bytes, before.peak_live_bytes);
+  EXPECT_EQ(after.bytes_held, before.bytes_held);
+}
+
+// Collects invalid-free reports instead of aborting while alive; restores the previous handler after.
+// The handler is a plain function pointer, so the reports live in a static vector.
+class invalid_free_recorder {
+ public:
+  invalid_free_recorder() : previous_(set_invalid_free_handler(&record)) { storage().clear(); }
+  ~invalid_free_recorder() { set_invalid_free_handler(previous_); }
+  invalid_free_recorder(const invalid_free_recorder&) = delete;
+  invalid_free_recorder& operator=(const invalid_free_recorder&) = delete;
+
+  const std::vector<invalid_free_report>& reports() const { return storage(); }
+
+ private:
+  static std::vector<invalid_free_report>& storage() {
+    static std::vector<invalid_free_report> seen;
+    return seen;
+  }
+  static void record(const invalid_free_report& r) { storage().push_back(r); }
+
+  invalid_free_handler previous_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Sizes and alignments
+
+TEST(FixedSlabResource, ServesEverySizeUpToTheBlockSize) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  for (std::size_t bytes : {std::size_t(1), std::size_t(63), std::size_t(64)}) {
+    void* p = r.allocate(bytes, 1);
+    std::memset(p, 0xab, bytes);  // the whole request is writable (asan checks the chunk bounds)
+    r.deallocate(p, bytes, 1);
+  }
+}
+
+TEST(FixedSlabResource, OneByteOverTheBlockSizeThrowsBadAllocAndChangesNothing) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  void* keep = r.allocate(64, 1);
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.allocate(65, 1), std::bad_alloc);
+  expect_same_counts(before, r.stats());
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  r.deallocate(keep, 64, 1);
+}
+
+TEST(FixedSlabResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  const resource_stats before = r.stats();
+  for (std::size_t bytes : {kSizeMax, kSizeMax - 1, kSizeMax - 63, kSizeMax / 2 + 1}) {
+    for (std::size_t alignment : {std::size_t(1), std::size_t(64)}) {
+      EXPECT_THROW(r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
+    }
+  }
+  expect_same_counts(before, r.stats());
+  EXPECT_EQ(up.allocate_calls(), 0u);  // no chunk was taken for a request that cannot be served
+}
+
+TEST(FixedSlabResource, AllocateZeroGivesDistinctUsablePointers) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  void* a = r.allocate(0, 1);
+  void* b = r.allocate(0, 1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(r.stats().live_blocks, 2u);
+  EXPECT_EQ(r.stats().live_usable_bytes, 128u);  // each takes a whole block
+  r.deallocate(a, 0, 1);
+  r.deallocate(b, 0, 1);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST(FixedSlabResource, BlockAlignmentIsTheLargestPowerOfTwoDividingTheStride) {
+  test_upstream up;
+  auto alignment_for = [&](std::size_t block_size) {
+    fixed_slab_options o;
+    o.block_size = block_size;
+    o.chunk_bytes = 64 * 1024;
+    return fixed_slab_resource(o, &up).block_alignment();
+  };
+  EXPECT_EQ(alignment_for(1), 8u);     // stride 8: a free-list link
+  EXPECT_EQ(alignment_for(8), 8u);
+  EXPECT_EQ(alignment_for(24), 8u);
+  EXPECT_EQ(alignment_for(48), 16u);
+  EXPECT_EQ(alignment_for(64), 64u);
+  EXPECT_EQ(alignment_for(100), 8u);   // stride 104
+  EXPECT_EQ(alignment_for(4096), 4096u);
+  EXPECT_EQ(alignment_for(8192), 4096u);  // capped
+}
+
+TEST(FixedSlabResource, AlignmentUpToTheBlockAlignmentIsHonouredAndOneMoreThrowsBadAlloc) {
+  for (std::size_t block_size : {std::size_t(48), std::size_t(64), std::size_t(100), std::size_t(4096),
+                                 std::size_t(8192)}) {
+    test_upstream up;
+    fixed_slab_options o;
+    o.block_size = block_size;
+    o.chunk_bytes = 4 * ((block_size + 7) / 8 * 8);
+    fixed_slab_resource r(o, &up);
+    const std::size_t max_alignment = r.block_alignment();
+    // Several blocks per alignment, so that blocks past the first of a chunk are checked too.
+    for (std::size_t alignment = 1; alignment <= max_alignment; alignment *= 2) {
+      std::vector<void*> blocks;
+      for (int i = 0; i < 6; ++i) {
+        void* p = r.allocate(block_size, alignment);
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignment, 0u)
+            << "block_size " << block_size << ", alignment " << alignment;
+        blocks.push_back(p);
+      }
+      for (void* p : blocks) r.deallocate(p, block_size, alignment);
+    }
+    const resource_stats before = r.stats();
+    EXPECT_THROW(r.allocate(1, max_alignment * 2), std::bad_alloc) << "block_size " << block_size;
+    expect_same_counts(before, r.stats());
+  }
+}
+
+TEST(FixedSlabResource, FitsAgreesWithWhatAllocateServes) {
+  test_upstream up;
+  fixed_slab_options o;
+  o.block_size = 100;  // stride 104, block alignment 8
+  o.chunk_bytes = 1040;
+  fixed_slab_resource r(o, &up);
+  EXPECT_TRUE(r.fits(100, 8));
+  EXPECT_TRUE(r.fits(0, 1));
+  EXPECT_FALSE(r.fits(101, 1));
+  EXPECT_FALSE(r.fits(8, 16));
+  r.deallocate(r.allocate(100, 8), 100, 8);
+  EXPECT_THROW(r.allocate(101, 1), std::bad_alloc);
+  EXPECT_THROW(r.allocate(8, 16), std::bad_alloc);
+}
+
+TEST(FixedSlabResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNothing) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  const resource_stats before = r.stats();
+  for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(6), std::size_t(24),
+                                std::size_t(48), kSizeMax}) {
+    EXPECT_THROW(r.allocate(8, alignment), std::invalid_argument) << alignment;
+  }
+  expect_same_counts(before, r.stats());
+}
+
+TEST(FixedSlabResource, IsEqualIsIdentity) {
+  test_upstream up;
+  fixed_slab_resource a(small_slab(), &up);
+  fixed_slab_resource b(small_slab(), &up);
+  EXPECT_TRUE(a.is_equal(a));
+  EXPECT_FALSE(a.is_equal(b));  // same options, different pools: a block of one cannot go to the other
+  EXPECT_FALSE(a.is_equal(up));
+  EXPECT_TRUE(a == a);
+  EXPECT_TRUE(a != b);
+}
+
+TEST(FixedSlabResource, KindAndAccessorsReportTheConfiguration) {
+  test_upstream up;
+  fixed_slab_options o = small_slab(32);
+  fixed_slab_resource r(o, &up);
+  EXPECT_EQ(r.kind(), "fixed_slab");
+  EXPECT_EQ(r.block_size(), 64u);
+  EXPECT_EQ(r.blocks_per_chunk(), 16u);
+  EXPECT_EQ(r.thread_cache_entries(), 32u);
+  fixed_slab_resource plain(small_slab(0), &up);
+  EXPECT_EQ(plain.thread_cache_entries(), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Upstream traffic, release and destruction
+
+TEST(FixedSlabResource, TakesOneChunkPerBlocksPerChunkAllocations) {
+  test_upstream up;
+  fixed_slab_options o;
+  o.block_size = 100;  // stride 104: 10 blocks in 1040 bytes
+  o.chunk_bytes = 1040;
+  fixed_slab_resource r(o, &up);
+  ASSERT_EQ(r.blocks_per_chunk(), 10u);
+  std::vector<std::byte*> blocks;
+  for (int i = 0; i < 10; ++i) blocks.push_back(static_cast<std::byte*>(r.allocate(100, 8)));
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  blocks.push_back(static_cast<std::byte*>(r.allocate(100, 8)));
+  EXPECT_EQ(up.allocate_calls(), 2u);
+  EXPECT_EQ(up.outstanding_bytes(), 2 * 1040u);
+  // No two blocks overlap: each is a full 100 bytes apart from every other.
+  std::set<std::byte*> sorted(blocks.begin(), blocks.end());
+  ASSERT_EQ(sorted.size(), blocks.size());
+  for (auto it = sorted.begin(); std::next(it) != sorted.end(); ++it) {
+    EXPECT_GE(*std::next(it) - *it, 100);
+  }
+  for (std::byte* p : blocks) r.deallocate(p, 100, 8);
+}
+
+TEST(FixedSlabResource, FreedBlocksAreReusedBeforeAskingUpstreamAgain) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 16; ++i) blocks.push_back(r.allocate(64, 8));
+  for (void* p : blocks) r.deallocate(p, 64, 8);
+  std::set<void*> first(blocks.begin(), blocks.end());
+  blocks.clear();
+  for (int i = 0; i < 16; ++i) blocks.push_back(r.allocate(64, 8));
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()), first);
+  // Nothing goes back upstream before release.
+  for (void* p : blocks) r.deallocate(p, 64, 8);
+  EXPECT_EQ(up.outstanding_blocks(), 1u);
+}
+
+TEST(FixedSlabResource, ReleaseGivesEveryChunkBackAndTheResourceStaysUsable) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(8)}) {
+    test_upstream up;
+    fixed_slab_resource r(small_slab(cache_entries), &up);
+    for (int i = 0; i < 40; ++i) (void)r.allocate(64, 8);  // three chunks, never freed
+    EXPECT_EQ(up.outstanding_blocks(), 3u);
+    r.release();
+    EXPECT_EQ(up.outstanding_blocks(), 0u);
+    const resource_stats s = r.stats();
+    EXPECT_EQ(s.bytes_held, 0u);
+    EXPECT_EQ(s.live_blocks, 0u);
+    EXPECT_EQ(s.live_bytes, 0u);
+    EXPECT_EQ(s.allocations, 40u);  // totals survive release
+    EXPECT_EQ(s.classes.at(0).bytes_held, 0u);
+    // Usable again, from fresh memory: nothing stale (a cached block of a freed chunk) is handed out.
+    void* p = r.allocate(64, 8);
+    EXPECT_EQ(up.outstanding_blocks(), 1u);
+    std::memset(p, 1, 64);
+    r.deallocate(p, 64, 8);
+  }
+}
+
+TEST(FixedSlabResource, DestructorGivesEveryChunkBack) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(8)}) {
+    test_upstream up;
+    {
+      fixed_slab_resource r(small_slab(cache_entries), &up);
+      for (int i = 0; i < 20; ++i) (void)r.allocate(64, 8);
+      void* p = r.allocate(10, 1);
+      r.deallocate(p, 10, 1);  // one in a cache or the free list, the rest live
+      EXPECT_EQ(up.outstanding_blocks(), 2u);
+    }
+    EXPECT_EQ(up.outstanding_blocks(), 0u);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Options
+
+// Constructs with `o` and returns the invalid_argument message, or "" when nothing was thrown.
+std::string construction_error(const fixed_slab_options& o, std::pmr::memory_resource* upstream) {
+  try {
+    fixed_slab_resource r(o, upstream);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FixedSlabResource, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
+  test_upstream up;
+  auto with = [](auto change) {
+    fixed_slab_options o;
+    change(o);
+    return o;
+  };
+  struct bad_case {
+    fixed_slab_options options;
+    const char* option;
+  };
+  const bad_case cases[] = {
+      {with([](auto& o) { o.block_size = 0; }), "block_size"},
+      {with([](auto& o) { o.block_size = (std::size_t(1) << 30) + 1; }), "block_size"},
+      {with([](auto& o) { o.block_size = kSizeMax; }), "block_size"},
+      {with([](auto& o) { o.block_size = 100, o.chunk_bytes = 103; }), "chunk_bytes"},  // < stride 104
+      {with([](auto& o) { o.chunk_bytes = 0; }), "chunk_bytes"},
+      {with([](auto& o) { o.chunk_bytes = (std::size_t(1) << 30) + 1; }), "chunk_bytes"},
+      {with([](auto& o) { o.thread_cache_entries = fixed_slab_resource::kMaxThreadCacheEntries + 1; }),
+       "thread_cache_entries"},
+      {with([](auto& o) { o.thread_cache_entries = kSizeMax; }), "thread_cache_entries"},
+  };
+  for (const bad_case& c : cases) {
+    const std::string message = construction_error(c.options, &up);
+    EXPECT_NE(message.find(c.option), std::string::npos)
+        << "expected an error naming " << c.option << ", got \"" << message << "\"";
+  }
+  EXPECT_NE(construction_error({}, nullptr).find("upstream"), std::string::npos);
+  EXPECT_EQ(up.allocate_calls(), 0u);
+}
+
+TEST(FixedSlabResource, OptionsAtTheirLimitsAreAccepted) {
+  test_upstream up;
+  fixed_slab_options o;
+  o.block_size = 100;
+  o.chunk_bytes = 104;  // exactly one stride: one block per chunk
+  o.thread_cache_entries = fixed_slab_resource::kMaxThreadCacheEntries;
+  fixed_slab_resource r(o, &up);
+  EXPECT_EQ(r.blocks_per_chunk(), 1u);
+  void* a = r.allocate(100, 8);
+  void* b = r.allocate(100, 8);
+  EXPECT_NE(a, b);
+  r.deallocate(a, 100, 8);
+  r.deallocate(b, 100, 8);
+  fixed_slab_options one;
+  one.block_size = 1;
+  one.chunk_bytes = 8;
+  EXPECT_EQ(construction_error(one, &up), "");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Statistics
+
+TEST(FixedSlabResource, StatsCountRequestedAndUsableBytes) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  void* a = r.allocate(10, 1);
+  void* b = r.allocate(64, 8);
+  void* c = r.allocate(0, 1);
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 3u);
+  EXPECT_EQ(s.deallocations, 0u);
+  EXPECT_EQ(s.live_blocks, 3u);
+  EXPECT_EQ(s.live_requested_bytes, 74u);
+  EXPECT_EQ(s.live_usable_bytes, 3 * 64u);  // usable = the block size, whatever was asked
+  EXPECT_EQ(s.live_bytes, 3 * 64u);
+  EXPECT_EQ(s.peak_live_bytes, 3 * 64u);
+  EXPECT_EQ(s.total_requested_bytes, 74u);
+  EXPECT_EQ(s.total_usable_bytes, 3 * 64u);
+  EXPECT_EQ(s.bytes_held, 1024u);
+  EXPECT_EQ(s.peak_bytes_held, 1024u);
+  EXPECT_DOUBLE_EQ(s.overhead_ratio(), 192.0 / 74.0);
+
+  r.deallocate(a, 10, 1);
+  r.deallocate(c, 0, 1);
+  s = r.stats();
+  EXPECT_EQ(s.deallocations, 2u);
+  EXPECT_EQ(s.live_blocks, 1u);
+  EXPECT_EQ(s.live_requested_bytes, 64u);
+  EXPECT_EQ(s.live_usable_bytes, 64u);
+  EXPECT_EQ(s.peak_live_bytes, 3 * 64u);   // the high-water mark stays
+  EXPECT_EQ(s.total_requested_bytes, 74u);  // totals never go down
+  EXPECT_EQ(s.bytes_held, 1024u);            // nothing returned before release
+
+  r.deallocate(b, 64, 8);
+  s = r.stats();
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 3 * 64u);
+}
+
+TEST(FixedSlabResource, StatsHaveOneClassNamedAfterTheBlockSize) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 17; ++i) blocks.push_back(r.allocate(32, 8));  // two chunks
+  r.deallocate(blocks.back(), 32, 8);
+  blocks.pop_back();
+  const resource_stats s = r.stats();
+  ASSERT_EQ(s.classes.size(), 1u);
+  const class_stats& c = s.classes[0];
+  EXPECT_EQ(c.name, "64");
+  EXPECT_EQ(c.block_size, 64u);
+  EXPECT_EQ(c.allocations, 17u);
+  EXPECT_EQ(c.deallocations, 1u);
+  EXPECT_EQ(c.live_blocks, 16u);
+  EXPECT_EQ(c.bytes_held, 2 * 1024u);
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  for (void* p : blocks) r.deallocate(p, 32, 8);
+}
+
+TEST(FixedSlabResource, PeakLiveBytesIsTheHighWaterMark) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  std::vector<void*> blocks;
+  for (int round = 1; round <= 3; ++round) {
+    // Rounds of 5, 2, 7 live blocks: the peak follows the largest so far.
+    const int live = round == 1 ? 5 : round == 2 ? 2 : 7;
+    for (int i = 0; i < live; ++i) blocks.push_back(r.allocate(1, 1));
+    const std::uint64_t expected_peak = (round == 3 ? 7 : 5) * 64;
+    EXPECT_EQ(r.stats().peak_live_bytes, expected_peak) << "round " << round;
+    for (void* p : blocks) r.deallocate(p, 1, 1);
+    blocks.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Thread caches
+
+TEST(FixedSlabResource, ThreadCachedBlocksReturnToTheSharedPoolWhenTheThreadExits) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(8), &up);  // 16 blocks per chunk, 8 per thread cache
+  std::thread worker([&] {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 8; ++i) blocks.push_back(r.allocate(64, 8));
+    for (void* p : blocks) r.deallocate(p, 64, 8);  // all 8 now sit in this thread's cache
+  });
+  worker.join();
+  ASSERT_EQ(up.allocate_calls(), 1u);
+  // All 16 blocks of the one chunk must be reachable from this thread now; had the exited thread's
+  // cache been lost, the last 8 would need a second chunk.
+  std::vector<void*> blocks;
+  for (int i = 0; i < 16; ++i) blocks.push_back(r.allocate(64, 8));
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), 16u);
+  for (void* p : blocks) r.deallocate(p, 64, 8);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST(FixedSlabResource, ABlockFreedOnAnotherThreadIsReusedThere) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(8), &up);
+  void* p = r.allocate(64, 8);
+  std::thread other([&] {
+    r.deallocate(p, 64, 8);
+    void* q = r.allocate(64, 8);
+    EXPECT_EQ(q, p);  // the freeing thread's cache hands its most recent block out first
+    r.deallocate(q, 64, 8);
+  });
+  other.join();
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 2u);
+  EXPECT_EQ(s.deallocations, 2u);
+  EXPECT_EQ(s.live_blocks, 0u);
+}
+
+TEST(FixedSlabResource, DestroyingItWhileAnotherThreadHoldsACacheReturnsEverything) {
+  test_upstream up;
+  auto r = std::make_unique<fixed_slab_resource>(small_slab(8), &up);
+  std::promise<void> cached, destroyed;
+  std::thread worker([&] {
+    void* p = r->allocate(64, 8);
+    r->deallocate(p, 64, 8);
+    cached.set_value();
+    destroyed.get_future().wait();
+    // Exiting now must not touch the destroyed resource (asan would see a use after free).
+  });
+  cached.get_future().wait();
+  r.reset();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  destroyed.set_value();
+  worker.join();
+}
+
+TEST(FixedSlabResource, ReleaseDropsBlocksCachedByOtherThreads) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(8), &up);
+  std::promise<void> cached, released;
+  std::thread worker([&] {
+    void* p = r.allocate(64, 8);
+    r.deallocate(p, 64, 8);
+    cached.set_value();
+    released.get_future().wait();
+    // The cache was emptied by release: this allocation must come from a new chunk, not the old one.
+    void* q = r.allocate(64, 8);
+    std::memset(q, 2, 64);
+    r.deallocate(q, 64, 8);
+  });
+  cached.get_future().wait();
+  r.release();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  released.set_value();
+  worker.join();
+  EXPECT_EQ(up.outstanding_blocks(), 1u);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Randomised model test
+
+class FixedSlabModel : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(FixedSlabModel, RandomSequencesAgreeWithTheModel) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(16)}) {
+    test_upstream up;
+    fixed_slab_options o;
+    o.block_size = 256;
+    o.chunk_bytes = 256 * 32;
+    o.thread_cache_entries = cache_entries;
+    fixed_slab_resource r(o, &up);
+    model_options m;
+    m.seed = GetParam();
+    m.operations = 6000;
+    m.max_live = 300;
+    m.max_size = 256;
+    m.alignments = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    {
+      model_checker checker(r, [&] { return r.stats(); });
+      checker.run(m);
+    }
+    const resource_stats s = r.stats();
+    EXPECT_EQ(s.live_blocks, 0u);
+    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, FixedSlabModel, ::testing::Values(1, 2, 3, 42, 20261201));
+
+// ---------------------------------------------------------------------------------------------------
+// Throwing upstream
+
+// A fixed script of 50 allocations (freeing every third block soon after), which crosses several chunk
+// boundaries. An allocation that throws bad_alloc is checked to have changed nothing, then retried.
+// Returns how many allocations threw.
+int run_script(fixed_slab_resource& r, const test_upstream& up) {
+  struct block {
+    void* p;
+    std::size_t bytes;
+  };
+  std::vector<block> live;
+  int throws = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::size_t bytes = std::size_t(i % 65);
+    void* p = nullptr;
+    const resource_stats before = r.stats();
+    try {
+      p = r.allocate(bytes, 8);
+    } catch (const std::bad_alloc&) {
+      ++throws;
+      expect_same_counts(before, r.stats());
+      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
+      p = r.allocate(bytes, 8);  // the failure was one-shot: the resource must serve again
+    }
+    std::memset(p, i, bytes);
+    live.push_back({p, bytes});
+    if (i % 3 == 2) {
+      const block b = live[live.size() - 2];
+      r.deallocate(b.p, b.bytes, 8);
+      live.erase(live.end() - 2);
+    }
+  }
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 50u);
+  EXPECT_EQ(s.live_blocks, live.size());
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  for (const block& b : live) r.deallocate(b.p, b.bytes, 8);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+  return throws;
+}
+
+TEST(FixedSlabResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(4)}) {
+    for (bool checked : {false, true}) {
+      fixed_slab_options o = small_slab(cache_entries);
+      o.checked = checked;
+      std::size_t reference_calls = 0;
+      {
+        test_upstream up;
+        fixed_slab_resource r(o, &up);
+        EXPECT_EQ(run_script(r, up), 0);
+        reference_calls = up.allocate_calls();
+      }
+      ASSERT_GE(reference_calls, 3u);  // the script must cross chunk boundaries to mean anything
+      for (std::size_t n = 1; n <= reference_calls; ++n) {
+        SCOPED_TRACE("cache " + std::to_string(cache_entries) + ", checked " + std::to_string(checked) +
+                     ", upstream call " + std::to_string(n) + " fails");
+        test_upstream up;  // its destructor fails the test on a leak
+        {
+          fixed_slab_resource r(o, &up);
+          up.fail_at(n);
+          EXPECT_EQ(run_script(r, up), 1);
+          EXPECT_EQ(up.failures(), 1u);
+          EXPECT_EQ(up.allocate_calls(), reference_calls + 1);  // the same chunks, plus the failed call
+        }
+        EXPECT_EQ(up.outstanding_blocks(), 0u);
+      }
+    }
+  }
+}
+
+TEST(FixedSlabResource, AnUpstreamThatAlwaysFailsThrowsOnEveryRefillAndRecovers) {
+  test_upstream up;
+  fixed_slab_resource r(small_slab(), &up);
+  up.fail_always(true);
+  EXPECT_THROW(r.allocate(8, 8), std::bad_alloc);
+  EXPECT_THROW(r.allocate(8, 8), std::bad_alloc);
+  EXPECT_EQ(r.stats().allocations, 0u);
+  EXPECT_EQ(r.stats().bytes_held, 0u);
+  up.fail_always(false);
+  void* p = r.allocate(8, 8);
+  r.deallocate(p, 8, 8);
+  EXPECT_EQ(r.stats().allocations, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checked mode
+
+fixed_slab_options checked_slab(std::size_t cache_entries = 0) {
+  fixed_slab_options o = small_slab(cache_entries);
+  o.checked = true;
+  return o;
+}
+
+TEST(FixedSlabResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(8)}) {
+    invalid_free_recorder recorder;
+    test_upstream up;
+    fixed_slab_resource r(checked_slab(cache_entries), &up);
+    void* p = r.allocate(40, 8);
+    r.deallocate(p, 40, 8);
+    const resource_stats before = r.stats();
+    r.deallocate(p, 40, 8);
+    ASSERT_EQ(recorder.reports().size(), 1u);
+    const invalid_free_report& report = recorder.reports()[0];
+    EXPECT_EQ(report.kind, invalid_free_kind::double_free);
+    EXPECT_EQ(report.pointer, p);
+    EXPECT_EQ(report.bytes, 40u);
+    EXPECT_EQ(report.alignment, 8u);
+    EXPECT_EQ(report.resource, "fixed_slab");
+    expect_same_counts(before, r.stats());
+    // Had the second free reached the free list, p would now be handed out twice.
+    void* a = r.allocate(40, 8);
+    void* b = r.allocate(40, 8);
+    EXPECT_NE(a, b);
+    r.deallocate(a, 40, 8);
+    r.deallocate(b, 40, 8);
+    EXPECT_EQ(recorder.reports().size(), 1u);
+  }
+}
+
+TEST(FixedSlabResource, CheckedModeReportsAForeignPointerAndIgnoresIt) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  fixed_slab_resource r(checked_slab(), &up);
+  void* live = r.allocate(64, 8);
+  alignas(64) std::byte elsewhere[64];
+  const resource_stats before = r.stats();
+  r.deallocate(elsewhere, 64, 8);
+  ASSERT_EQ(recorder.reports().size(), 1u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::foreign_pointer);
+  EXPECT_EQ(recorder.reports()[0].pointer, static_cast<void*>(elsewhere));
+  expect_same_counts(before, r.stats());
+  // A block of another slab is just as foreign.
+  fixed_slab_resource other(checked_slab(), &up);
+  void* theirs = other.allocate(64, 8);
+  r.deallocate(theirs, 64, 8);
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::foreign_pointer);
+  other.deallocate(theirs, 64, 8);
+  r.deallocate(live, 64, 8);
+  EXPECT_EQ(recorder.reports().size(), 2u);
+}
+
+TEST(FixedSlabResource, CheckedModeReportsASizeMismatchAndKeepsTheBlockLive) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  fixed_slab_resource r(checked_slab(), &up);
+  void* p = r.allocate(40, 8);
+  r.deallocate(p, 32, 8);
+  r.deallocate(p, 40, 16);
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
+  EXPECT_EQ(r.stats().live_blocks, 1u);
+  r.deallocate(p, 40, 8);  // the right free still works
+  EXPECT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  fixed_slab_options o = small_slab();
+  o.checked = false;
+  fixed_slab_resource r(o, &up);
+  void* p = r.allocate(64, 8);
+  const resource_stats before = r.stats();
+  r.deallocate(p, 65, 8);   // larger than any block
+  r.deallocate(p, 8, 128);  // more aligned than any block
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
+  expect_same_counts(before, r.stats());
+  r.deallocate(p, 64, 8);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Threads
+
+// Blocks carry their owner's tag in every byte, so that a block handed to two threads at once, or
+// written after its free, shows up as a wrong byte when another thread frees it.
+struct tagged_block {
+  void* p;
+  std::uint8_t tag;
+};
+
+// One mutex-protected queue per thread: thread i sends every block it allocates to thread i + 1, which
+// checks and frees it. So every free happens on a thread other than the allocating one.
+void cross_thread_traffic(std::pmr::memory_resource& r, std::size_t bytes, int threads, int per_thread) {
+  struct mailbox {
+    std::mutex mu;
+    std::deque<tagged_block> blocks;
+  };
+  std::vector<mailbox> boxes(threads);
+  auto check_and_free = [&](const tagged_block& b) {
+    const auto* bytes_of = static_cast<const std::uint8_t*>(b.p);
+    for (std::size_t k = 0; k < bytes; ++k) {
+      if (bytes_of[k] != b.tag) {
+        ADD_FAILURE() << "block " << b.p << " overwritten at byte " << k;
+        break;
+      }
+    }
+    r.deallocate(b.p, bytes, 8);
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      mailbox& out = boxes[(t + 1) % threads];
+      mailbox& in = boxes[t];
+      for (int i = 0; i < per_thread; ++i) {
+        const auto tag = static_cast<std::uint8_t>(t * 37 + i);
+        void* p = r.allocate(bytes, 8);
+        std::memset(p, tag, bytes);
+        {
+          std::lock_guard lock(out.mu);
+          out.blocks.push_back({p, tag});
+        }
+        // Free up to two received blocks per allocation, so that the mailboxes stay short.
+        for (int k = 0; k < 2; ++k) {
+          tagged_block b;
+          {
+            std::lock_guard lock(in.mu);
+            if (in.blocks.empty()) break;
+            b = in.blocks.front();
+            in.blocks.pop_front();
+          }
+          check_and_free(b);
+        }
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  for (mailbox& box : boxes) {
+    for (const tagged_block& b : box.blocks) check_and_free(b);
+  }
+}
+
+TEST(FixedSlabResource, BlocksFreedByOtherThreadsKeepStatsAndPoolConsistent) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(16)}) {
+    SCOPED_TRACE("thread_cache_entries " + std::to_string(cache_entries));
+    test_upstream up;
+    fixed_slab_options o;
+    o.block_size = 48;
+    o.chunk_bytes = 48 * 64;
+    o.thread_cache_entries = cache_entries;
+    fixed_slab_resource r(o, &up);
+    constexpr int kThreads = 6, kPerThread = 3000;
+    cross_thread_traffic(r, 48, kThreads, kPerThread);
+
+    const resource_stats s = r.stats();
+    EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);
+    EXPECT_EQ(s.deallocations, s.allocations);
+    EXPECT_EQ(s.live_blocks, 0u);
+    EXPECT_EQ(s.live_requested_bytes, 0u);
+    EXPECT_EQ(s.live_usable_bytes, 0u);
+    EXPECT_EQ(s.total_requested_bytes, std::uint64_t(kThreads) * kPerThread * 48);
+    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+    EXPECT_EQ(s.classes.at(0).live_blocks, 0u);
+    EXPECT_GE(s.peak_live_bytes, 48u);
+
+    // Every worker has exited, so every block of every chunk is back in the shared pool: this thread
+    // can take them all without another upstream call.
+    const std::size_t calls = up.allocate_calls();
+    const std::size_t all_blocks = up.outstanding_blocks() * r.blocks_per_chunk();
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < all_blocks; ++i) blocks.push_back(r.allocate(48, 8));
+    EXPECT_EQ(up.allocate_calls(), calls);
+    EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), all_blocks);
+    for (void* p : blocks) r.deallocate(p, 48, 8);
+  }
+}
+
+}  // namespace
+}  // namespace allocbench
