@@ -6,7 +6,9 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <latch>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <set>
@@ -89,7 +91,7 @@ TEST(FixedSlabResource, OneByteOverTheBlockSizeThrowsBadAllocAndChangesNothing) 
   fixed_slab_resource r(small_slab(), &up);
   void* keep = r.allocate(64, 1);
   const resource_stats before = r.stats();
-  EXPECT_THROW(r.allocate(65, 1), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(65, 1), std::bad_alloc);
   expect_same_counts(before, r.stats());
   EXPECT_EQ(up.allocate_calls(), 1u);
   r.deallocate(keep, 64, 1);
@@ -101,7 +103,7 @@ TEST(FixedSlabResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
   const resource_stats before = r.stats();
   for (std::size_t bytes : {kSizeMax, kSizeMax - 1, kSizeMax - 63, kSizeMax / 2 + 1}) {
     for (std::size_t alignment : {std::size_t(1), std::size_t(64)}) {
-      EXPECT_THROW(r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
+      EXPECT_THROW((void)r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
     }
   }
   expect_same_counts(before, r.stats());
@@ -162,7 +164,7 @@ TEST(FixedSlabResource, AlignmentUpToTheBlockAlignmentIsHonouredAndOneMoreThrows
       for (void* p : blocks) r.deallocate(p, block_size, alignment);
     }
     const resource_stats before = r.stats();
-    EXPECT_THROW(r.allocate(1, max_alignment * 2), std::bad_alloc) << "block_size " << block_size;
+    EXPECT_THROW((void)r.allocate(1, max_alignment * 2), std::bad_alloc) << "block_size " << block_size;
     expect_same_counts(before, r.stats());
   }
 }
@@ -178,8 +180,8 @@ TEST(FixedSlabResource, FitsAgreesWithWhatAllocateServes) {
   EXPECT_FALSE(r.fits(101, 1));
   EXPECT_FALSE(r.fits(8, 16));
   r.deallocate(r.allocate(100, 8), 100, 8);
-  EXPECT_THROW(r.allocate(101, 1), std::bad_alloc);
-  EXPECT_THROW(r.allocate(8, 16), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(101, 1), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(8, 16), std::bad_alloc);
 }
 
 TEST(FixedSlabResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNothing) {
@@ -188,7 +190,7 @@ TEST(FixedSlabResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNot
   const resource_stats before = r.stats();
   for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(6), std::size_t(24),
                                 std::size_t(48), kSizeMax}) {
-    EXPECT_THROW(r.allocate(8, alignment), std::invalid_argument) << alignment;
+    EXPECT_THROW((void)r.allocate(8, alignment), std::invalid_argument) << alignment;
   }
   expect_same_counts(before, r.stats());
 }
@@ -432,6 +434,33 @@ TEST(FixedSlabResource, PeakLiveBytesIsTheHighWaterMark) {
   }
 }
 
+TEST(FixedSlabResource, PeakLiveBytesIsExactOnOneThreadPastThePublishingThreshold) {
+  // The counters publish live bytes in steps of 64 KiB (allocator/stats_counters.h); with one thread
+  // the peak must still be exact, above and below those steps.
+  test_upstream up;
+  fixed_slab_options o;
+  o.block_size = 4096;
+  o.chunk_bytes = 4096 * 64;
+  fixed_slab_resource r(o, &up);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 50; ++i) blocks.push_back(r.allocate(4096, 64));
+  EXPECT_EQ(r.stats().peak_live_bytes, 50 * 4096u);
+  for (int i = 0; i < 30; ++i) {
+    r.deallocate(blocks.back(), 4096, 64);
+    blocks.pop_back();
+  }
+  for (int i = 0; i < 10; ++i) blocks.push_back(r.allocate(4096, 64));
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.live_bytes, 30 * 4096u);
+  EXPECT_EQ(s.peak_live_bytes, 50 * 4096u);
+  for (int i = 0; i < 25; ++i) blocks.push_back(r.allocate(4096, 64));
+  EXPECT_EQ(r.stats().peak_live_bytes, 55 * 4096u);
+  for (void* p : blocks) r.deallocate(p, 4096, 64);
+  s = r.stats();
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 55 * 4096u);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Thread caches
 
@@ -453,6 +482,59 @@ TEST(FixedSlabResource, ThreadCachedBlocksReturnToTheSharedPoolWhenTheThreadExit
   EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), 16u);
   for (void* p : blocks) r.deallocate(p, 64, 8);
   EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST(FixedSlabResource, AnExitingThreadFlushesItsCachesOfEverySlabItUsed) {
+  test_upstream up;
+  fixed_slab_resource a(small_slab(8), &up);
+  fixed_slab_resource b(small_slab(8), &up);
+  std::thread worker([&] {
+    for (fixed_slab_resource* r : {&a, &b}) {
+      std::vector<void*> blocks;
+      for (int i = 0; i < 8; ++i) blocks.push_back(r->allocate(64, 8));
+      for (void* p : blocks) r->deallocate(p, 64, 8);
+    }
+  });
+  worker.join();
+  ASSERT_EQ(up.allocate_calls(), 2u);
+  // Each slab's single chunk is whole again.
+  for (fixed_slab_resource* r : {&a, &b}) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 16; ++i) blocks.push_back(r->allocate(64, 8));
+    for (void* p : blocks) r->deallocate(p, 64, 8);
+  }
+  EXPECT_EQ(up.allocate_calls(), 2u);
+}
+
+TEST(FixedSlabResource, SlabsBeyondTheThreadCacheSlotsStillServeEveryThread) {
+  // The cache registry has a fixed number of slots (allocator/thread_cache_registry.h); instances past
+  // it get no caches and must fall back to the shared pool, including for blocks freed on exit.
+  test_upstream up;
+  constexpr int kSlabs = 300;
+  std::vector<std::unique_ptr<fixed_slab_resource>> slabs;
+  for (int i = 0; i < kSlabs; ++i) slabs.push_back(std::make_unique<fixed_slab_resource>(small_slab(4), &up));
+  std::thread worker([&] {
+    for (auto& r : slabs) {
+      void* p = r->allocate(64, 8);
+      void* q = r->allocate(64, 8);
+      EXPECT_NE(p, q);
+      r->deallocate(p, 64, 8);
+      r->deallocate(q, 64, 8);
+    }
+  });
+  worker.join();
+  EXPECT_EQ(up.allocate_calls(), std::size_t(kSlabs));
+  for (auto& r : slabs) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 16; ++i) blocks.push_back(r->allocate(64, 8));
+    for (void* p : blocks) r->deallocate(p, 64, 8);
+    const resource_stats s = r->stats();
+    EXPECT_EQ(s.allocations, 18u);
+    EXPECT_EQ(s.live_blocks, 0u);
+  }
+  EXPECT_EQ(up.allocate_calls(), std::size_t(kSlabs));  // every slab's blocks all came back
+  slabs.clear();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 
 TEST(FixedSlabResource, ABlockFreedOnAnotherThreadIsReusedThere) {
@@ -620,8 +702,8 @@ TEST(FixedSlabResource, AnUpstreamThatAlwaysFailsThrowsOnEveryRefillAndRecovers)
   test_upstream up;
   fixed_slab_resource r(small_slab(), &up);
   up.fail_always(true);
-  EXPECT_THROW(r.allocate(8, 8), std::bad_alloc);
-  EXPECT_THROW(r.allocate(8, 8), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(8, 8), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(8, 8), std::bad_alloc);
   EXPECT_EQ(r.stats().allocations, 0u);
   EXPECT_EQ(r.stats().bytes_held, 0u);
   up.fail_always(false);
@@ -722,8 +804,66 @@ TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
   r.deallocate(p, 64, 8);
 }
 
+TEST(FixedSlabResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
+  // invalid_free.h allows a handler to throw out of deallocate; the resource must not have acted on
+  // the bad free before calling it.
+  struct throwing_handler {
+    invalid_free_handler previous = set_invalid_free_handler(
+        [](const invalid_free_report&) { throw std::runtime_error("invalid free"); });
+    ~throwing_handler() { set_invalid_free_handler(previous); }
+  } handler;
+  test_upstream up;
+  fixed_slab_resource r(checked_slab(), &up);
+  void* p = r.allocate(40, 8);
+  r.deallocate(p, 40, 8);
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(p, 40, 8), std::runtime_error);
+  expect_same_counts(before, r.stats());
+  void* a = r.allocate(40, 8);
+  void* b = r.allocate(40, 8);
+  EXPECT_NE(a, b);
+  r.deallocate(a, 40, 8);
+  r.deallocate(b, 40, 8);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Threads
+
+// An upstream that is deliberately not thread-safe: plain counters in front of a test_upstream. The
+// resource promises to call its upstream from one thread at a time; calls that are not ordered by the
+// resource's own lock are a data race on these counters (reported by tsan, whatever the timing), and
+// calls that happen to overlap also show as max_in_flight() > 1 in any build.
+class single_threaded_upstream : public std::pmr::memory_resource {
+ public:
+  explicit single_threaded_upstream(test_upstream& next) : next_(next) {}
+  int max_in_flight() const { return max_in_flight_; }
+  std::size_t calls() const { return calls_; }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    enter();
+    void* p = next_.allocate(bytes, alignment);
+    --in_flight_;
+    return p;
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    enter();
+    next_.deallocate(p, bytes, alignment);
+    --in_flight_;
+  }
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+  void enter() {
+    ++calls_;
+    if (++in_flight_ > max_in_flight_) max_in_flight_ = in_flight_;
+  }
+
+  test_upstream& next_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  std::size_t calls_ = 0;
+};
 
 // Blocks carry their owner's tag in every byte, so that a block handed to two threads at once, or
 // written after its free, shows up as a wrong byte when another thread frees it.
@@ -750,9 +890,11 @@ void cross_thread_traffic(std::pmr::memory_resource& r, std::size_t bytes, int t
     }
     r.deallocate(b.p, bytes, 8);
   };
+  std::latch start(threads);  // released together, so that they really run side by side
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
+      start.arrive_and_wait();
       mailbox& out = boxes[(t + 1) % threads];
       mailbox& in = boxes[t];
       for (int i = 0; i < per_thread; ++i) {
@@ -815,6 +957,33 @@ TEST(FixedSlabResource, BlocksFreedByOtherThreadsKeepStatsAndPoolConsistent) {
     EXPECT_EQ(up.allocate_calls(), calls);
     EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), all_blocks);
     for (void* p : blocks) r.deallocate(p, 48, 8);
+  }
+}
+
+TEST(FixedSlabResource, UpstreamCallsFromManyThreadsAreSerialised) {
+  for (std::size_t cache_entries : {std::size_t(0), std::size_t(8)}) {
+    SCOPED_TRACE("thread_cache_entries " + std::to_string(cache_entries));
+    test_upstream up;
+    single_threaded_upstream serial(up);
+    {
+      fixed_slab_options o = small_slab(cache_entries);
+      o.chunk_bytes = 4 * 64;  // a refill every 4 blocks: threads refill all the time
+      fixed_slab_resource r(o, &serial);
+      std::latch start(4);  // released together, so that their refills overlap as much as they can
+      std::vector<std::thread> workers;
+      for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&] {
+          start.arrive_and_wait();
+          std::vector<void*> blocks;
+          for (int i = 0; i < 300; ++i) blocks.push_back(r.allocate(64, 8));
+          for (void* p : blocks) r.deallocate(p, 64, 8);
+        });
+      }
+      for (std::thread& w : workers) w.join();
+      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
+    }
+    EXPECT_EQ(serial.max_in_flight(), 1);
+    EXPECT_EQ(up.outstanding_blocks(), 0u);
   }
 }
 

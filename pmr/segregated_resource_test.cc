@@ -1,0 +1,867 @@
+#include "pmr/segregated_resource.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <latch>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "allocator/invalid_free.h"
+#include "pmr/testing/model_checker.h"
+#include "pmr/testing/test_upstream.h"
+
+namespace allocbench {
+namespace {
+
+using testing::model_checker;
+using testing::model_options;
+using testing::test_upstream;
+
+constexpr std::size_t kSizeMax = std::numeric_limits<std::size_t>::max();
+
+// Irregular classes whose block alignments differ from their sizes: 1 and 24 (stride 8 and 24:
+// alignment 8), 48 (16), 100 (stride 104: 8), 128 (128), 4096 (4096).
+const std::vector<std::size_t> kIrregular = {1, 8, 24, 48, 100, 128, 4096};
+
+segregated_options options_for(lock_mode mode, std::vector<std::size_t> classes, std::size_t chunk_bytes) {
+  segregated_options o;
+  o.mode = mode;
+  o.classes = std::move(classes);
+  o.chunk_bytes = chunk_bytes;
+  return o;
+}
+
+// Every counter that a failed call must leave alone.
+void expect_same_counts(const resource_stats& before, const resource_stats& after) {
+  EXPECT_EQ(after.allocations, before.allocations);
+  EXPECT_EQ(after.deallocations, before.deallocations);
+  EXPECT_EQ(after.live_blocks, before.live_blocks);
+  EXPECT_EQ(after.live_requested_bytes, before.live_requested_bytes);
+  EXPECT_EQ(after.live_usable_bytes, before.live_usable_bytes);
+  EXPECT_EQ(after.total_requested_bytes, before.total_requested_bytes);
+  EXPECT_EQ(after.total_usable_bytes, before.total_usable_bytes);
+  EXPECT_EQ(after.peak_live_bytes, before.peak_live_bytes);
+  EXPECT_EQ(after.bytes_held, before.bytes_held);
+  ASSERT_EQ(after.classes.size(), before.classes.size());
+  for (std::size_t i = 0; i < after.classes.size(); ++i) {
+    EXPECT_EQ(after.classes[i].allocations, before.classes[i].allocations) << "class " << i;
+    EXPECT_EQ(after.classes[i].deallocations, before.classes[i].deallocations) << "class " << i;
+    EXPECT_EQ(after.classes[i].bytes_held, before.classes[i].bytes_held) << "class " << i;
+  }
+}
+
+// Collects invalid-free reports instead of aborting while alive; restores the previous handler after.
+// The handler is a plain function pointer, so the reports live in a static vector.
+class invalid_free_recorder {
+ public:
+  invalid_free_recorder() : previous_(set_invalid_free_handler(&record)) { storage().clear(); }
+  ~invalid_free_recorder() { set_invalid_free_handler(previous_); }
+  invalid_free_recorder(const invalid_free_recorder&) = delete;
+  invalid_free_recorder& operator=(const invalid_free_recorder&) = delete;
+
+  const std::vector<invalid_free_report>& reports() const { return storage(); }
+
+ private:
+  static std::vector<invalid_free_report>& storage() {
+    static std::vector<invalid_free_report> seen;
+    return seen;
+  }
+  static void record(const invalid_free_report& r) { storage().push_back(r); }
+
+  invalid_free_handler previous_;
+};
+
+// Every test runs in each of the three lock modes: they must behave identically, single-threaded.
+class SegregatedResource : public ::testing::TestWithParam<lock_mode> {
+ protected:
+  segregated_options options(std::vector<std::size_t> classes = {32, 64, 128, 256, 512, 1024, 2048, 4096},
+                             std::size_t chunk_bytes = 16 * 1024) const {
+    return options_for(GetParam(), std::move(classes), chunk_bytes);
+  }
+};
+
+std::string mode_name(const ::testing::TestParamInfo<lock_mode>& info) {
+  return std::string(to_string(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SegregatedResource,
+                         ::testing::Values(lock_mode::global, lock_mode::per_class,
+                                           lock_mode::per_class_arena),
+                         mode_name);
+
+// ---------------------------------------------------------------------------------------------------
+// Class boundaries and alignment
+
+TEST_P(SegregatedResource, ASizeEqualToAClassGoesToItAndOneMoreToTheNext) {
+  test_upstream up;
+  segregated_resource r(options(kIrregular, 8192), &up);
+  ASSERT_EQ(r.mode(), GetParam());
+  const std::vector<std::size_t>& sizes = r.classes();
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const std::size_t s = sizes[i];
+    EXPECT_EQ(r.class_index(s, 1), i) << "size " << s;
+    resource_stats before = r.stats();
+    void* p = r.allocate(s, 1);
+    resource_stats after = r.stats();
+    EXPECT_EQ(after.classes[i].allocations, before.classes[i].allocations + 1) << "size " << s;
+    EXPECT_EQ(after.live_usable_bytes, before.live_usable_bytes + s);  // usable = the class size
+    std::memset(p, 0x5a, s);
+    r.deallocate(p, s, 1);
+
+    if (i + 1 < sizes.size()) {
+      EXPECT_EQ(r.class_index(s + 1, 1), i + 1) << "size " << s + 1;
+      before = r.stats();
+      p = r.allocate(s + 1, 1);
+      after = r.stats();
+      EXPECT_EQ(after.classes[i + 1].allocations, before.classes[i + 1].allocations + 1)
+          << "size " << s + 1;
+      EXPECT_EQ(after.classes[i].allocations, before.classes[i].allocations);
+      std::memset(p, 0x5a, s + 1);
+      r.deallocate(p, s + 1, 1);
+    }
+  }
+}
+
+TEST_P(SegregatedResource, OneByteOverTheLargestClassThrowsBadAllocAndChangesNothing) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  void* keep = r.allocate(4096, 1);
+  const resource_stats before = r.stats();
+  EXPECT_EQ(r.max_size(), 4096u);
+  EXPECT_EQ(r.class_index(4097, 1), segregated_resource::npos);
+  EXPECT_THROW((void)r.allocate(4097, 1), std::bad_alloc);
+  expect_same_counts(before, r.stats());
+  r.deallocate(keep, 4096, 1);
+}
+
+TEST_P(SegregatedResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  const resource_stats before = r.stats();
+  for (std::size_t bytes : {kSizeMax, kSizeMax - 1, kSizeMax - 4095, kSizeMax / 2 + 1}) {
+    for (std::size_t alignment : {std::size_t(1), std::size_t(64), std::size_t(4096)}) {
+      EXPECT_THROW((void)r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
+    }
+  }
+  expect_same_counts(before, r.stats());
+  EXPECT_EQ(up.allocate_calls(), 0u);
+}
+
+TEST_P(SegregatedResource, AllocateZeroGivesDistinctBlocksOfTheSmallestClass) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  void* a = r.allocate(0, 1);
+  void* b = r.allocate(0, 1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(a, b);
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.classes[0].allocations, 2u);
+  EXPECT_EQ(s.live_usable_bytes, 64u);
+  EXPECT_EQ(s.live_requested_bytes, 0u);
+  r.deallocate(a, 0, 1);
+  r.deallocate(b, 0, 1);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST_P(SegregatedResource, ClassAlignmentIsTheLargestPowerOfTwoDividingTheStride) {
+  test_upstream up;
+  segregated_resource r(options(kIrregular, 8192), &up);
+  const std::size_t expected[] = {8, 8, 8, 16, 8, 128, 4096};
+  for (std::size_t i = 0; i < kIrregular.size(); ++i) {
+    EXPECT_EQ(r.class_alignment(i), expected[i]) << "class " << kIrregular[i];
+  }
+}
+
+TEST_P(SegregatedResource, AnOverAlignedRequestMovesUpToTheFirstClassAlignedEnough) {
+  test_upstream up;
+  segregated_resource r(options(kIrregular, 8192), &up);
+  EXPECT_EQ(r.class_index(8, 8), 1u);      // class 8
+  EXPECT_EQ(r.class_index(8, 16), 3u);     // class 48, the first aligned to 16
+  EXPECT_EQ(r.class_index(49, 16), 5u);    // 100 is only 8-aligned: class 128
+  EXPECT_EQ(r.class_index(1, 32), 5u);     // class 128
+  EXPECT_EQ(r.class_index(129, 128), 6u);  // class 4096
+  EXPECT_EQ(r.class_index(1, 8192), segregated_resource::npos);
+
+  const resource_stats before = r.stats();
+  void* p = r.allocate(8, 16);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u);
+  EXPECT_EQ(r.stats().classes[3].allocations, before.classes[3].allocations + 1);
+  r.deallocate(p, 8, 16);
+}
+
+TEST_P(SegregatedResource, EveryAlignmentUpTo4096IsHonoured) {
+  test_upstream up;
+  segregated_resource r(options(kIrregular, 8192), &up);
+  for (std::size_t alignment = 1; alignment <= 4096; alignment *= 2) {
+    for (std::size_t bytes : {std::size_t(0), std::size_t(1), std::size_t(24), std::size_t(100)}) {
+      // A few blocks each, so that blocks past the first of a chunk are checked too.
+      std::vector<void*> blocks;
+      for (int i = 0; i < 3; ++i) {
+        void* p = r.allocate(bytes, alignment);
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignment, 0u)
+            << bytes << " bytes, alignment " << alignment;
+        blocks.push_back(p);
+      }
+      for (void* p : blocks) r.deallocate(p, bytes, alignment);
+    }
+  }
+}
+
+TEST_P(SegregatedResource, AlignmentBeyondEveryClassThrowsBadAllocAndChangesNothing) {
+  test_upstream up;
+  segregated_resource r(options({16, 32, 64}, 4096), &up);  // largest block alignment: 64
+  const resource_stats before = r.stats();
+  EXPECT_THROW((void)r.allocate(1, 128), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(1, 8192), std::bad_alloc);
+  expect_same_counts(before, r.stats());
+  void* p = r.allocate(1, 64);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 64, 0u);
+  r.deallocate(p, 1, 64);
+}
+
+TEST_P(SegregatedResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNothing) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  const resource_stats before = r.stats();
+  for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(12), std::size_t(48),
+                                std::size_t(4095), kSizeMax}) {
+    EXPECT_THROW((void)r.allocate(8, alignment), std::invalid_argument) << alignment;
+  }
+  expect_same_counts(before, r.stats());
+}
+
+TEST_P(SegregatedResource, IsEqualIsIdentity) {
+  test_upstream up;
+  segregated_resource a(options(), &up);
+  segregated_resource b(options(), &up);
+  EXPECT_TRUE(a.is_equal(a));
+  EXPECT_FALSE(a.is_equal(b));  // same options, different pools
+  EXPECT_FALSE(a.is_equal(up));
+  EXPECT_TRUE(a == a);
+  EXPECT_TRUE(a != b);
+  EXPECT_EQ(a.kind(), "segregated");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Upstream traffic, release and destruction
+
+TEST_P(SegregatedResource, EachClassTakesItsOwnChunksAndReusesFreedBlocks) {
+  test_upstream up;
+  segregated_resource r(options({64, 256}, 1024), &up);  // 16 and 4 blocks per chunk
+  std::vector<void*> small, large;
+  for (int i = 0; i < 16; ++i) small.push_back(r.allocate(64, 8));
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  for (int i = 0; i < 5; ++i) large.push_back(r.allocate(256, 8));
+  EXPECT_EQ(up.allocate_calls(), 3u);  // the 256 class's own two chunks
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.classes[0].bytes_held, 1024u);
+  EXPECT_EQ(s.classes[1].bytes_held, 2048u);
+  EXPECT_EQ(s.bytes_held, 3072u);
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+
+  const std::set<void*> first(small.begin(), small.end());
+  for (void* p : small) r.deallocate(p, 64, 8);
+  small.clear();
+  for (int i = 0; i < 16; ++i) small.push_back(r.allocate(64, 8));
+  EXPECT_EQ(up.allocate_calls(), 3u);
+  EXPECT_EQ(std::set<void*>(small.begin(), small.end()), first);
+  for (void* p : small) r.deallocate(p, 64, 8);
+  for (void* p : large) r.deallocate(p, 256, 8);
+  EXPECT_EQ(up.outstanding_blocks(), 3u);  // nothing goes back before release
+}
+
+TEST_P(SegregatedResource, ReleaseGivesEveryChunkBackAndTheResourceStaysUsable) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  for (std::size_t size = 16; size <= 4096; size *= 2) {
+    for (int i = 0; i < 10; ++i) (void)r.allocate(size, 1);  // never freed
+  }
+  EXPECT_GT(up.outstanding_blocks(), 8u);
+  r.release();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.bytes_held, 0u);
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.allocations, 90u);  // totals survive release
+  for (const class_stats& c : s.classes) {
+    EXPECT_EQ(c.bytes_held, 0u) << c.name;
+    EXPECT_EQ(c.live_blocks, 0u) << c.name;
+  }
+  // Usable again, from fresh memory: no block of a returned chunk is handed out.
+  void* p = r.allocate(100, 8);
+  EXPECT_EQ(up.outstanding_blocks(), 1u);
+  std::memset(p, 1, 100);
+  r.deallocate(p, 100, 8);
+}
+
+TEST_P(SegregatedResource, DestructorGivesEveryChunkBack) {
+  test_upstream up;
+  {
+    segregated_resource r(options(), &up);
+    for (std::size_t size = 1; size <= 4096; size = size * 3 + 1) (void)r.allocate(size, 1);
+    void* p = r.allocate(40, 8);
+    r.deallocate(p, 40, 8);
+    EXPECT_GT(up.outstanding_blocks(), 0u);
+  }
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Statistics
+
+TEST_P(SegregatedResource, StatsCountRequestedAndUsableBytesPerClass) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  void* a = r.allocate(10, 1);    // class 32
+  void* b = r.allocate(33, 1);    // class 64
+  void* c = r.allocate(64, 64);   // class 64
+  void* d = r.allocate(1000, 8);  // class 1024
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 4u);
+  EXPECT_EQ(s.live_blocks, 4u);
+  EXPECT_EQ(s.live_requested_bytes, 10u + 33 + 64 + 1000);
+  EXPECT_EQ(s.live_usable_bytes, 32u + 64 + 64 + 1024);
+  EXPECT_EQ(s.live_bytes, s.live_usable_bytes);
+  EXPECT_EQ(s.peak_live_bytes, s.live_usable_bytes);
+  EXPECT_EQ(s.total_requested_bytes, 1107u);
+  EXPECT_EQ(s.total_usable_bytes, 1184u);
+  EXPECT_EQ(s.bytes_held, 3 * 16 * 1024u);
+  EXPECT_EQ(s.peak_bytes_held, 3 * 16 * 1024u);
+
+  ASSERT_EQ(s.classes.size(), 8u);
+  const char* names[] = {"32", "64", "128", "256", "512", "1024", "2048", "4096"};
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(s.classes[i].name, names[i]);
+    EXPECT_EQ(s.classes[i].block_size, r.classes()[i]);
+  }
+  EXPECT_EQ(s.classes[0].allocations, 1u);
+  EXPECT_EQ(s.classes[1].allocations, 2u);
+  EXPECT_EQ(s.classes[5].allocations, 1u);
+  EXPECT_EQ(s.classes[2].allocations, 0u);
+  EXPECT_EQ(s.classes[1].live_blocks, 2u);
+  EXPECT_EQ(s.classes[1].bytes_held, 16 * 1024u);
+  EXPECT_EQ(s.classes[2].bytes_held, 0u);
+
+  r.deallocate(b, 33, 1);
+  r.deallocate(d, 1000, 8);
+  s = r.stats();
+  EXPECT_EQ(s.deallocations, 2u);
+  EXPECT_EQ(s.live_blocks, 2u);
+  EXPECT_EQ(s.live_requested_bytes, 74u);
+  EXPECT_EQ(s.live_usable_bytes, 96u);
+  EXPECT_EQ(s.peak_live_bytes, 1184u);      // the high-water mark stays
+  EXPECT_EQ(s.total_requested_bytes, 1107u);  // totals never go down
+  EXPECT_EQ(s.classes[1].deallocations, 1u);
+  EXPECT_EQ(s.classes[1].live_blocks, 1u);
+  EXPECT_EQ(s.classes[5].live_blocks, 0u);
+  EXPECT_EQ(s.bytes_held, 3 * 16 * 1024u);  // nothing returned before release
+
+  r.deallocate(a, 10, 1);
+  r.deallocate(c, 64, 64);
+  s = r.stats();
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 1184u);
+}
+
+TEST_P(SegregatedResource, PeakLiveBytesIsExactOnOneThreadPastThePublishingThreshold) {
+  // The counters publish live bytes in steps of 64 KiB (allocator/stats_counters.h); with one thread
+  // the peak must still be exact, above and below those steps.
+  test_upstream up;
+  segregated_resource r(options({64, 4096}, 4096 * 16), &up);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 50; ++i) blocks.push_back(r.allocate(4096, 64));
+  EXPECT_EQ(r.stats().peak_live_bytes, 50 * 4096u);
+  for (int i = 0; i < 30; ++i) {
+    r.deallocate(blocks.back(), 4096, 64);
+    blocks.pop_back();
+  }
+  for (int i = 0; i < 10; ++i) blocks.push_back(r.allocate(4096, 64));
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.live_bytes, 30 * 4096u);
+  EXPECT_EQ(s.peak_live_bytes, 50 * 4096u);
+  for (int i = 0; i < 25; ++i) blocks.push_back(r.allocate(4096, 64));
+  EXPECT_EQ(r.stats().peak_live_bytes, 55 * 4096u);
+  for (void* p : blocks) r.deallocate(p, 4096, 64);
+  s = r.stats();
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 55 * 4096u);
+}
+
+TEST(SegregatedLockMode, NamesRoundTrip) {
+  for (lock_mode m : {lock_mode::global, lock_mode::per_class, lock_mode::per_class_arena}) {
+    EXPECT_EQ(parse_lock_mode(to_string(m)), m);
+  }
+  EXPECT_EQ(to_string(lock_mode::per_class_arena), "per_class_arena");
+  EXPECT_EQ(parse_lock_mode("sharded"), std::nullopt);
+  EXPECT_EQ(parse_lock_mode(""), std::nullopt);
+  EXPECT_EQ(parse_lock_mode("Global"), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Options
+
+std::string construction_error(const segregated_options& o, std::pmr::memory_resource* upstream) {
+  try {
+    segregated_resource r(o, upstream);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SegregatedResourceOptions, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
+  test_upstream up;
+  const std::size_t too_big = (std::size_t(1) << 30) + 1;
+  struct bad_case {
+    segregated_options options;
+    const char* option;
+  };
+  const bad_case cases[] = {
+      {options_for(lock_mode::global, {}, 4096), "classes"},
+      {options_for(lock_mode::global, {0, 64}, 4096), "classes"},
+      {options_for(lock_mode::global, {64, 32}, 4096), "classes"},
+      {options_for(lock_mode::global, {32, 32}, 4096), "classes"},
+      {options_for(lock_mode::global, {32, 64, 48}, 4096), "classes"},
+      {options_for(lock_mode::global, {32, too_big}, std::size_t(1) << 30), "classes"},
+      {options_for(lock_mode::global, {32, kSizeMax}, 4096), "classes"},
+      {options_for(static_cast<lock_mode>(7), {32}, 4096), "mode"},
+      {options_for(lock_mode::global, {32, 100}, 103), "chunk_bytes"},  // < stride 104
+      {options_for(lock_mode::per_class, {32}, 0), "chunk_bytes"},
+      {options_for(lock_mode::per_class_arena, {32}, too_big), "chunk_bytes"},
+  };
+  for (const bad_case& c : cases) {
+    const std::string message = construction_error(c.options, &up);
+    EXPECT_NE(message.find(c.option), std::string::npos)
+        << "expected an error naming " << c.option << ", got \"" << message << "\"";
+  }
+  EXPECT_NE(construction_error({}, nullptr).find("upstream"), std::string::npos);
+  EXPECT_EQ(up.allocate_calls(), 0u);
+}
+
+TEST(SegregatedResourceOptions, OptionsAtTheirLimitsAreAccepted) {
+  test_upstream up;
+  // One class, one block per chunk: chunk_bytes exactly the stride.
+  segregated_resource r(options_for(lock_mode::per_class, {100}, 104), &up);
+  void* a = r.allocate(100, 8);
+  void* b = r.allocate(100, 8);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(up.allocate_calls(), 2u);
+  r.deallocate(a, 100, 8);
+  r.deallocate(b, 100, 8);
+  EXPECT_EQ(construction_error(options_for(lock_mode::global, {1}, 8), &up), "");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Randomised model test
+
+class SegregatedModel : public ::testing::TestWithParam<std::tuple<lock_mode, std::uint64_t>> {};
+
+TEST_P(SegregatedModel, RandomSequencesAgreeWithTheModel) {
+  const auto [mode, seed] = GetParam();
+  for (const auto& classes : {std::vector<std::size_t>{32, 64, 128, 256, 512, 1024, 2048, 4096},
+                              kIrregular}) {
+    test_upstream up;
+    segregated_resource r(options_for(mode, classes, 16 * 1024), &up);
+    model_options m;
+    m.seed = seed;
+    m.operations = 5000;
+    m.max_live = 300;
+    m.max_size = 4096;  // every size and alignment of the default list fits some class
+    {
+      model_checker checker(r, [&] { return r.stats(); });
+      checker.run(m);
+    }
+    const resource_stats s = r.stats();
+    EXPECT_EQ(s.live_blocks, 0u);
+    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+    std::uint64_t allocations = 0;
+    for (const class_stats& c : s.classes) {
+      allocations += c.allocations;
+      EXPECT_EQ(c.live_blocks, 0u) << c.name;
+    }
+    EXPECT_EQ(allocations, s.allocations);  // every allocation is counted in exactly one class
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ModesAndSeeds, SegregatedModel,
+    ::testing::Combine(::testing::Values(lock_mode::global, lock_mode::per_class,
+                                         lock_mode::per_class_arena),
+                       ::testing::Values(std::uint64_t(1), std::uint64_t(7), std::uint64_t(20261201))));
+
+// ---------------------------------------------------------------------------------------------------
+// Throwing upstream
+
+// A fixed script of 120 allocations cycling through sizes of four classes (freeing every third block
+// soon after), which takes several chunks per class. An allocation that throws bad_alloc is checked to
+// have changed nothing, then retried. Returns how many allocations threw.
+int run_script(segregated_resource& r, const test_upstream& up) {
+  struct block {
+    void* p;
+    std::size_t bytes;
+  };
+  const std::size_t sizes[] = {16, 60, 250, 1000};
+  std::vector<block> live;
+  int throws = 0;
+  for (int i = 0; i < 120; ++i) {
+    const std::size_t bytes = sizes[i % 4];
+    void* p = nullptr;
+    const resource_stats before = r.stats();
+    try {
+      p = r.allocate(bytes, 8);
+    } catch (const std::bad_alloc&) {
+      ++throws;
+      expect_same_counts(before, r.stats());
+      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
+      p = r.allocate(bytes, 8);  // the failure was one-shot: the resource must serve again
+    }
+    std::memset(p, i, bytes);
+    live.push_back({p, bytes});
+    if (i % 3 == 2) {
+      const block b = live[live.size() - 2];
+      r.deallocate(b.p, b.bytes, 8);
+      live.erase(live.end() - 2);
+    }
+  }
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 120u);
+  EXPECT_EQ(s.live_blocks, live.size());
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  for (const block& b : live) r.deallocate(b.p, b.bytes, 8);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+  return throws;
+}
+
+TEST_P(SegregatedResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
+  for (bool checked : {false, true}) {
+    segregated_options o = options({16, 64, 256, 1024}, 4096);  // 256, 64, 16 and 4 blocks per chunk
+    o.checked = checked;
+    std::size_t reference_calls = 0;
+    {
+      test_upstream up;
+      segregated_resource r(o, &up);
+      EXPECT_EQ(run_script(r, up), 0);
+      reference_calls = up.allocate_calls();
+    }
+    ASSERT_GE(reference_calls, 8u);  // the script must cross chunk boundaries to mean anything
+    for (std::size_t n = 1; n <= reference_calls; ++n) {
+      SCOPED_TRACE("checked " + std::to_string(checked) + ", upstream call " + std::to_string(n) +
+                   " fails");
+      test_upstream up;  // its destructor fails the test on a leak
+      {
+        segregated_resource r(o, &up);
+        up.fail_at(n);
+        EXPECT_EQ(run_script(r, up), 1);
+        EXPECT_EQ(up.failures(), 1u);
+        EXPECT_EQ(up.allocate_calls(), reference_calls + 1);  // the same chunks, plus the failed call
+      }
+      EXPECT_EQ(up.outstanding_blocks(), 0u);
+    }
+  }
+}
+
+TEST_P(SegregatedResource, AnUpstreamThatAlwaysFailsThrowsOnEveryRefillAndRecovers) {
+  test_upstream up;
+  segregated_resource r(options(), &up);
+  void* p = r.allocate(30, 8);  // class 32 has a chunk; the others have none
+  up.fail_always(true);
+  EXPECT_THROW((void)r.allocate(100, 8), std::bad_alloc);
+  EXPECT_THROW((void)r.allocate(100, 8), std::bad_alloc);
+  void* q = r.allocate(30, 8);  // served without upstream
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, 2u);
+  EXPECT_EQ(s.classes[2].allocations, 0u);
+  EXPECT_EQ(s.classes[2].bytes_held, 0u);
+  up.fail_always(false);
+  void* t = r.allocate(100, 8);
+  r.deallocate(t, 100, 8);
+  r.deallocate(q, 30, 8);
+  r.deallocate(p, 30, 8);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checked mode
+
+TEST_P(SegregatedResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  segregated_options o = options();
+  o.checked = true;
+  segregated_resource r(o, &up);
+  void* p = r.allocate(100, 8);
+  r.deallocate(p, 100, 8);
+  const resource_stats before = r.stats();
+  r.deallocate(p, 100, 8);
+  ASSERT_EQ(recorder.reports().size(), 1u);
+  const invalid_free_report& report = recorder.reports()[0];
+  EXPECT_EQ(report.kind, invalid_free_kind::double_free);
+  EXPECT_EQ(report.pointer, p);
+  EXPECT_EQ(report.bytes, 100u);
+  EXPECT_EQ(report.alignment, 8u);
+  EXPECT_EQ(report.resource, "segregated");
+  expect_same_counts(before, r.stats());
+  // Had the second free reached the free list, p would now be handed out twice.
+  void* a = r.allocate(100, 8);
+  void* b = r.allocate(100, 8);
+  EXPECT_NE(a, b);
+  r.deallocate(a, 100, 8);
+  r.deallocate(b, 100, 8);
+  EXPECT_EQ(recorder.reports().size(), 1u);
+}
+
+TEST_P(SegregatedResource, CheckedModeReportsAForeignPointerAndIgnoresIt) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  segregated_options o = options();
+  o.checked = true;
+  segregated_resource r(o, &up);
+  void* live = r.allocate(64, 8);
+  alignas(64) std::byte elsewhere[64];
+  const resource_stats before = r.stats();
+  r.deallocate(elsewhere, 64, 8);
+  ASSERT_EQ(recorder.reports().size(), 1u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::foreign_pointer);
+  EXPECT_EQ(recorder.reports()[0].pointer, static_cast<void*>(elsewhere));
+  expect_same_counts(before, r.stats());
+  // A block of another resource is just as foreign.
+  segregated_resource other(o, &up);
+  void* theirs = other.allocate(64, 8);
+  r.deallocate(theirs, 64, 8);
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::foreign_pointer);
+  other.deallocate(theirs, 64, 8);
+  r.deallocate(live, 64, 8);
+  EXPECT_EQ(recorder.reports().size(), 2u);
+}
+
+TEST_P(SegregatedResource, CheckedModeReportsAFreeWithTheWrongSizeAndKeepsTheBlockLive) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  segregated_options o = options();
+  o.checked = true;
+  segregated_resource r(o, &up);
+  void* p = r.allocate(40, 8);  // class 64
+  const resource_stats before = r.stats();
+  r.deallocate(p, 20, 8);   // would put it on the 32 list
+  r.deallocate(p, 40, 64);  // same class, other alignment: still not what was allocated
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
+  expect_same_counts(before, r.stats());
+  r.deallocate(p, 40, 8);
+  EXPECT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+TEST_P(SegregatedResource, UncheckedModeStillRejectsAFreeNoClassCouldHaveServed) {
+  invalid_free_recorder recorder;
+  test_upstream up;
+  segregated_options o = options({16, 32, 64}, 4096);
+  o.checked = false;
+  segregated_resource r(o, &up);
+  void* p = r.allocate(64, 8);
+  const resource_stats before = r.stats();
+  r.deallocate(p, 65, 8);   // larger than every class
+  r.deallocate(p, 8, 128);  // more aligned than every class
+  ASSERT_EQ(recorder.reports().size(), 2u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
+  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
+  expect_same_counts(before, r.stats());
+  r.deallocate(p, 64, 8);
+}
+
+TEST_P(SegregatedResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
+  // invalid_free.h allows a handler to throw out of deallocate; the resource must not have acted on
+  // the bad free before calling it.
+  struct throwing_handler {
+    invalid_free_handler previous = set_invalid_free_handler(
+        [](const invalid_free_report&) { throw std::runtime_error("invalid free"); });
+    ~throwing_handler() { set_invalid_free_handler(previous); }
+  } handler;
+  test_upstream up;
+  segregated_options o = options();
+  o.checked = true;
+  segregated_resource r(o, &up);
+  void* p = r.allocate(40, 8);
+  r.deallocate(p, 40, 8);
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(p, 40, 8), std::runtime_error);
+  expect_same_counts(before, r.stats());
+  void* a = r.allocate(40, 8);
+  void* b = r.allocate(40, 8);
+  EXPECT_NE(a, b);
+  r.deallocate(a, 40, 8);
+  r.deallocate(b, 40, 8);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Threads
+
+// An upstream that is deliberately not thread-safe: plain counters in front of a test_upstream. The
+// resource promises to call its upstream from one thread at a time; calls that are not ordered by the
+// resource's own lock are a data race on these counters (reported by tsan, whatever the timing), and
+// calls that happen to overlap also show as max_in_flight() > 1 in any build.
+class single_threaded_upstream : public std::pmr::memory_resource {
+ public:
+  explicit single_threaded_upstream(test_upstream& next) : next_(next) {}
+  int max_in_flight() const { return max_in_flight_; }
+  std::size_t calls() const { return calls_; }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    enter();
+    void* p = next_.allocate(bytes, alignment);
+    --in_flight_;
+    return p;
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    enter();
+    next_.deallocate(p, bytes, alignment);
+    --in_flight_;
+  }
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+  void enter() {
+    ++calls_;
+    if (++in_flight_ > max_in_flight_) max_in_flight_ = in_flight_;
+  }
+
+  test_upstream& next_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  std::size_t calls_ = 0;
+};
+
+// Blocks carry a tag in every byte, so that a block handed to two threads at once, or written after its
+// free, shows up as a wrong byte when another thread frees it.
+struct tagged_block {
+  void* p;
+  std::size_t bytes;
+  std::uint8_t tag;
+};
+
+TEST_P(SegregatedResource, BlocksFreedByOtherThreadsKeepStatsConsistent) {
+  test_upstream up;
+  segregated_resource r(options({16, 64, 256, 1024}, 8192), &up);
+  constexpr int kThreads = 6, kPerThread = 2500;
+  const std::size_t sizes[] = {1, 16, 40, 64, 200, 1024};
+
+  // One mutex-protected mailbox per thread: thread t sends every block it allocates to thread t + 1,
+  // which checks and frees it, so every free happens on a thread other than the allocating one.
+  struct mailbox {
+    std::mutex mu;
+    std::deque<tagged_block> blocks;
+  };
+  std::vector<mailbox> boxes(kThreads);
+  auto check_and_free = [&](const tagged_block& b) {
+    const auto* bytes = static_cast<const std::uint8_t*>(b.p);
+    for (std::size_t k = 0; k < b.bytes; ++k) {
+      if (bytes[k] != b.tag) {
+        ADD_FAILURE() << "block " << b.p << " of " << b.bytes << " bytes overwritten at byte " << k;
+        break;
+      }
+    }
+    r.deallocate(b.p, b.bytes, 8);
+  };
+  std::uint64_t requested = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) requested += sizes[(t + i) % 6];
+  }
+  std::latch start(kThreads);  // released together, so that they really run side by side
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&, t] {
+      start.arrive_and_wait();
+      mailbox& out = boxes[(t + 1) % kThreads];
+      mailbox& in = boxes[t];
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::size_t bytes = sizes[(t + i) % 6];
+        const auto tag = static_cast<std::uint8_t>(t * 37 + i);
+        void* p = r.allocate(bytes, 8);
+        std::memset(p, tag, bytes);
+        {
+          std::lock_guard lock(out.mu);
+          out.blocks.push_back({p, bytes, tag});
+        }
+        // Free up to two received blocks per allocation, so that the mailboxes stay short.
+        for (int k = 0; k < 2; ++k) {
+          tagged_block b;
+          {
+            std::lock_guard lock(in.mu);
+            if (in.blocks.empty()) break;
+            b = in.blocks.front();
+            in.blocks.pop_front();
+          }
+          check_and_free(b);
+        }
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  for (mailbox& box : boxes) {
+    for (const tagged_block& b : box.blocks) check_and_free(b);
+  }
+
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);
+  EXPECT_EQ(s.deallocations, s.allocations);
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_requested_bytes, 0u);
+  EXPECT_EQ(s.live_usable_bytes, 0u);
+  EXPECT_EQ(s.total_requested_bytes, requested);
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  std::uint64_t class_allocations = 0, class_bytes_held = 0;
+  for (const class_stats& c : s.classes) {
+    EXPECT_EQ(c.allocations, c.deallocations) << c.name;
+    EXPECT_EQ(c.live_blocks, 0u) << c.name;
+    class_allocations += c.allocations;
+    class_bytes_held += c.bytes_held;
+  }
+  EXPECT_EQ(class_allocations, s.allocations);
+  EXPECT_EQ(class_bytes_held, s.bytes_held);
+}
+
+TEST_P(SegregatedResource, GlobalAndPerClassModesSerialiseUpstreamCalls) {
+  if (GetParam() == lock_mode::per_class_arena) {
+    GTEST_SKIP() << "per_class_arena refills classes concurrently by design";
+  }
+  test_upstream up;
+  single_threaded_upstream serial(up);
+  {
+    // One thread per class, 1 to 8 blocks per chunk: refills of different classes keep colliding.
+    segregated_resource r(options({64, 128, 256, 512}, 512), &serial);
+    std::latch start(4);  // released together, so that their refills overlap as much as they can
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < 4; ++t) {
+      workers.emplace_back([&, t] {
+        start.arrive_and_wait();
+        const std::size_t bytes = r.classes()[t];
+        std::vector<void*> blocks;
+        for (int i = 0; i < 150; ++i) blocks.push_back(r.allocate(bytes, 8));
+        for (void* p : blocks) r.deallocate(p, bytes, 8);
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
+  }
+  EXPECT_EQ(serial.max_in_flight(), 1);
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+}  // namespace
+}  // namespace allocbench
