@@ -1,6 +1,7 @@
 #include "pmr/json_fields.h"
 
 #include <fstream>
+#include <ios>
 #include <limits>
 #include <sstream>
 
@@ -13,6 +14,10 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw config_error(path.string(), "", std::string("invalid JSON: ") + e.what());
+  } catch (const std::ios_base::failure& e) {
+    // A path that opens but cannot be read (a directory, an I/O error): the stream's exception
+    // would otherwise escape without naming the file.
+    throw config_error(path.string(), "", std::string("cannot read file: ") + e.what());
   }
 }
 
