@@ -1,0 +1,39 @@
+// --key=value command-line flags, shared by the driver and the backends. A flag may repeat; list()
+// also splits on commas, so --allocators=a,b and --allocators=a --allocators=b mean the same.
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/runner.h"
+#include "bench/workload_config.h"
+
+namespace allocbench::bench {
+
+class cli_args {
+ public:
+  cli_args(int argc, char** argv);
+
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  std::string value(const std::string& key) const;  // the last one given; throws when absent
+  std::string value_or(const std::string& key, const std::string& fallback) const;
+  std::vector<std::string> list(const std::string& key) const;
+  int integer_or(const std::string& key, int fallback) const;
+  double number_or(const std::string& key, double fallback) const;
+
+  // Throws std::invalid_argument naming a flag not in `known`.
+  void reject_unknown(std::initializer_list<std::string_view> known) const;
+
+ private:
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+// Applies --threads, --ops and --min-seconds to a workload and the timing of its runs: --ops=N runs
+// each thread's trace of N ops once; --min-seconds=S repeats the trace for S seconds; neither leaves the
+// workload's own ops_per_thread and min_seconds.
+void apply_run_overrides(const cli_args& args, workload_config& w, run_settings& timing);
+
+}  // namespace allocbench::bench

@@ -1,0 +1,167 @@
+// The workload parser against the shipped configs, good files and one bad file per kind of mistake.
+#include "bench/workload_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "pmr/config_error.h"
+
+namespace allocbench::bench {
+namespace {
+
+const std::string kWorkloads = "configs/workloads/";
+const std::string kTestdata = "testdata/workloads/";
+
+TEST(WorkloadConfig, EveryShippedWorkloadParses) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kWorkloads)) {
+    SCOPED_TRACE(e.path().string());
+    const workload_config w = load_workload(e.path());
+    EXPECT_EQ(w.name, e.path().stem().string()) << "a workload's name is its file name";
+    EXPECT_EQ(w.threads, (std::vector<int>{1, 2, 4, 8, 16}));
+    ++n;
+  }
+  EXPECT_EQ(n, 7);
+}
+
+// The origin report's four workloads, exactly as its harness defines them (seed-workloads notes).
+struct report_workload {
+  const char* name;
+  std::vector<std::uint32_t> sizes;
+  std::vector<double> weights;
+  double allocate_probability;
+  std::size_t live_cap;
+  std::size_t alignment;
+};
+
+TEST(WorkloadConfig, ReportWorkloadsMatchTheReport) {
+  const report_workload expected[] = {
+      {"rl_small", {16, 32, 64, 128, 256, 512}, {.25, .25, .20, .15, .10, .05}, 0.65, 4096, 16},
+      {"rl_medium", {128, 256, 512, 1024, 2048, 4096}, {.20, .25, .25, .15, .10, .05}, 0.60, 2048, 16},
+      {"fragmentation_mix",
+       {16, 32, 64, 128, 256, 512, 1024, 2048, 4096},
+       {.10, .10, .10, .12, .12, .12, .12, .12, .10},
+       0.55,
+       8192,
+       16},
+      {"alignment64", {64, 128, 256, 512, 1024}, {.35, .25, .20, .15, .05}, 0.60, 2048, 64},
+  };
+  for (const report_workload& r : expected) {
+    SCOPED_TRACE(r.name);
+    const workload_config w = load_workload(kWorkloads + r.name + ".json");
+    EXPECT_EQ(w.pattern, workload_pattern::live_set);
+    EXPECT_EQ(w.sizes.type, size_distribution::kind::buckets);
+    EXPECT_EQ(w.sizes.values, r.sizes);
+    EXPECT_EQ(w.sizes.weights, r.weights);
+    EXPECT_DOUBLE_EQ(w.allocate_probability, r.allocate_probability);
+    EXPECT_EQ(w.live_cap, r.live_cap);
+    EXPECT_EQ(w.alignment, r.alignment);
+    EXPECT_EQ(w.ops_per_thread, 200000u);
+    ASSERT_EQ(w.lifetimes.size(), 1u);
+    EXPECT_EQ(w.lifetimes[0].kind, lifetime_kind::random);
+    EXPECT_EQ(w.carrier_weights[0], 1.0);
+    EXPECT_EQ(w.carrier_weights[1] + w.carrier_weights[2] + w.carrier_weights[3], 0.0);
+  }
+}
+
+TEST(WorkloadConfig, MinimalFileTakesTheDefaults) {
+  const workload_config w = load_workload(kTestdata + "good_minimal.json");
+  EXPECT_EQ(w.name, "minimal");
+  EXPECT_EQ(w.pattern, workload_pattern::live_set);
+  EXPECT_EQ(w.seed, 1u);
+  EXPECT_EQ(w.threads, (std::vector<int>{1, 2, 4, 8, 16}));
+  EXPECT_EQ(w.ops_per_thread, 200000u);
+  EXPECT_DOUBLE_EQ(w.min_seconds, 0.5);
+  EXPECT_EQ(w.alignment, 16u);
+  EXPECT_DOUBLE_EQ(w.allocate_probability, 0.5);
+  EXPECT_EQ(w.live_cap, 4096u);
+  EXPECT_EQ(w.sizes.type, size_distribution::kind::list);
+}
+
+TEST(WorkloadConfig, FullFileKeepsEveryField) {
+  const workload_config w = load_workload(kTestdata + "good_full.json");
+  EXPECT_EQ(w.seed, 99u);
+  EXPECT_EQ(w.threads, (std::vector<int>{1, 3}));
+  EXPECT_EQ(w.ops_per_thread, 5000u);
+  EXPECT_DOUBLE_EQ(w.min_seconds, 0.25);
+  EXPECT_EQ(w.sizes.type, size_distribution::kind::uniform);
+  EXPECT_EQ(w.sizes.values, (std::vector<std::uint32_t>{8, 300}));
+  EXPECT_EQ(w.alignment, 32u);
+  ASSERT_EQ(w.lifetimes.size(), 3u);
+  EXPECT_EQ(w.lifetimes[1].kind, lifetime_kind::fifo);
+  EXPECT_EQ(w.lifetimes[1].sizes.values, (std::vector<std::uint32_t>{64, 128}));
+  EXPECT_EQ(w.lifetimes[2].kind, lifetime_kind::scoped);
+  EXPECT_EQ(w.lifetimes[2].min_ops, 1u);
+  EXPECT_EQ(w.lifetimes[2].max_ops, 10u);
+  EXPECT_DOUBLE_EQ(w.carrier_weights[int(carrier::map)], 0.2);
+  EXPECT_DOUBLE_EQ(w.tensor_resize_probability, 0.1);
+  EXPECT_EQ(w.raw["name"], "full");
+}
+
+TEST(WorkloadConfig, RequestsFile) {
+  const workload_config w = load_workload(kTestdata + "good_requests.json");
+  EXPECT_EQ(w.pattern, workload_pattern::requests);
+  EXPECT_EQ(w.requests_in_flight, 2u);
+  EXPECT_EQ(w.min_tokens, 3u);
+  EXPECT_EQ(w.max_tokens, 7u);
+  EXPECT_EQ(w.token_floats, 64u);
+}
+
+struct bad_case {
+  const char* file;
+  const char* field;
+  const char* reason;  // a substring of the reason
+};
+
+class BadWorkload : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(BadWorkload, NamesFileFieldAndReason) {
+  const bad_case& c = GetParam();
+  const std::string path = kTestdata + c.file;
+  try {
+    load_workload(path);
+    FAIL() << path << " was accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), path);
+    EXPECT_EQ(e.field(), c.field);
+    EXPECT_NE(e.reason().find(c.reason), std::string::npos) << "reason: " << e.reason();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, BadWorkload,
+    ::testing::Values(bad_case{"bad_missing_sizes.json", "sizes", "required field is missing"},
+                      bad_case{"bad_unknown_field.json", "live_capp", "unknown field"},
+                      bad_case{"bad_weights_length.json", "sizes.weights", "one weight per bucket"},
+                      bad_case{"bad_weight_negative.json", "sizes.weights[1]", "must be a positive number"},
+                      bad_case{"bad_alignment.json", "alignment", "power of two"},
+                      bad_case{"bad_probability.json", "allocate_probability", "must be in (0, 1]"},
+                      bad_case{"bad_lifetime_kind.json", "lifetimes[1].kind", "must be one of random, fifo, scoped"},
+                      bad_case{"bad_scoped_ops.json", "lifetimes[0].ops", "lo must not exceed hi"},
+                      bad_case{"bad_threads.json", "threads", "each thread count must be 1..256"},
+                      bad_case{"bad_pattern.json", "pattern", "must be one of live_set, ring_handoff, requests"},
+                      bad_case{"bad_ring_section.json", "ring", "only goes with"},
+                      bad_case{"bad_requests_tokens.json", "requests.tokens", "must lie within"},
+                      bad_case{"bad_syntax.json", "", "invalid JSON"},
+                      bad_case{"bad_size_zero.json", "sizes.list[0]", "a size must be"},
+                      bad_case{"bad_containers.json", "containers", "at least one carrier"}),
+    [](const ::testing::TestParamInfo<bad_case>& info) {
+      std::string n = info.param.file;
+      n = n.substr(0, n.find('.'));
+      return n;
+    });
+
+TEST(WorkloadConfig, MissingFileNamesTheFile) {
+  try {
+    load_workload(kTestdata + "no_such_file.json");
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), kTestdata + "no_such_file.json");
+    EXPECT_EQ(e.field(), "");
+  }
+}
+
+}  // namespace
+}  // namespace allocbench::bench
