@@ -37,6 +37,11 @@ const scalable_heap_config& validated(const scalable_heap_config& c) {
   return c;
 }
 
+std::uint64_t next_heap_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
 void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(v, std::memory_order_relaxed); }
 std::uint64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return a > b ? a - b : 0; }
@@ -45,7 +50,7 @@ std::uint64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return a > b ? a
 
 scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memory_resource& upstream,
                              stats_counters& counters)
-    : map_(validated(config).classes), counters_(&counters), large_(upstream, counters) {
+    : id_(next_heap_id()), map_(validated(config).classes), counters_(&counters), large_(upstream, counters) {
   fast_bound_ = config.fast_path ? map_.max_small() + 1 : 0;
   policy_.total_bytes = config.thread_cache_bytes;
   for (std::size_t c = 0; c < map_.count(); ++c) {
@@ -136,6 +141,18 @@ void scalable_heap::deallocate_large(void* p, std::size_t bytes) noexcept {
   peak_.add(-std::int64_t(bytes));
 }
 
+scalable_thread_cache* scalable_heap::local() noexcept {
+  if (tls_last_thread_cache.heap_id == id_) return static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+  void* cache;
+  try {
+    cache = local_cache();
+  } catch (...) {
+    return nullptr;  // no memory for a cache: this thread uses the central lists directly
+  }
+  if (cache != nullptr) tls_last_thread_cache = last_thread_cache{id_, cache};
+  return static_cast<scalable_thread_cache*>(cache);
+}
+
 void* scalable_heap::create_cache() { return new scalable_thread_cache; }
 
 void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
@@ -147,11 +164,14 @@ void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
   add(extra_requested_out_, load(tc.requested_out));
 }
 
-void scalable_heap::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
+void scalable_heap::destroy_cache(void* cache, bool thread_exit) noexcept {
   // Whether the thread leaves or the heap goes away, the blocks go back to the central lists (every
   // block is then somewhere a span knows of) and the counts to the extras. Both happen under the
   // registry mutex, which fill_stats also holds, so a snapshot counts each cache exactly once.
   auto* tc = static_cast<scalable_thread_cache*>(cache);
+  // At thread exit this runs on the exiting thread: forget the cache so that a later call on this
+  // thread (another thread_local's destructor) cannot reach it.
+  if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};
   for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
   fold_into_extras(*tc);
   delete tc;

@@ -32,6 +32,16 @@
 
 namespace allocbench::detail {
 
+// The calling thread's most recently used cache and the id of the heap it belongs to: one compare
+// instead of the registry's table lookup while a thread keeps using one resource. Ids are never reused,
+// so an entry left by a destroyed heap never matches; a thread's entry is cleared when its cache is
+// destroyed at its exit.
+struct last_thread_cache {
+  std::uint64_t heap_id = 0;
+  void* cache = nullptr;
+};
+inline constinit thread_local last_thread_cache tls_last_thread_cache = {};
+
 struct scalable_heap_config {
   size_class_params classes;
   std::size_t span_bytes = 64 * 1024;           // smallest span, a power of two
@@ -53,16 +63,19 @@ class scalable_heap final : private thread_cache_owner {
 
   // A block from this thread's cache, or nullptr when only the slow path can serve the request.
   void* try_allocate(std::size_t bytes, std::size_t alignment) noexcept {
+    // This thread last used another resource (the slow path looks its cache up and remembers it),
+    // has no cache yet (its first call: the slow path attaches one), or can have none (too many
+    // instances, or the thread is exiting: the slow path uses the central list). Tested first, while
+    // few registers are live.
+    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return nullptr;
     // Larger than any class (sizes near SIZE_MAX too), or the fast path is off: fast_bound_ is
     // max_small + 1, or 0 in checked mode.
     if (bytes >= fast_bound_) [[unlikely]] return nullptr;
-    const unsigned c = map_.class_of(bytes);
+    const std::size_t c = map_.class_of(bytes);
     // Not a power of two (the slow path throws), or more alignment than this class's blocks have
     // (the slow path picks a larger class or goes to upstream).
     if (!map_.alignment_fits(c, alignment)) [[unlikely]] return nullptr;
-    scalable_thread_cache* tc = local();
-    // The registry gives no cache (too many instances, or the thread is exiting): central path.
-    if (tc == nullptr) [[unlikely]] return nullptr;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
     thread_class_list& l = tc->lists[c];
     void* p = l.head;
     // List empty: refill a batch from the class's central list.
@@ -75,14 +88,14 @@ class scalable_heap final : private thread_cache_owner {
 
   // Puts a block into this thread's cache; false when only the slow path can take it.
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    // Another resource's cache is this thread's last, or there is none: as above.
+    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return false;
     // Large blocks, or the fast path is off.
     if (bytes >= fast_bound_) [[unlikely]] return false;
-    const unsigned c = map_.class_of(bytes);
+    const std::size_t c = map_.class_of(bytes);
     // Allocated from a larger class for its alignment: the slow path finds that class again.
     if (alignment > map_.alignment(c)) [[unlikely]] return false;
-    scalable_thread_cache* tc = local();
-    // No cache for this thread: central path.
-    if (tc == nullptr) [[unlikely]] return false;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
     thread_class_list& l = tc->lists[c];
     const std::uint64_t frees = l.deallocations.load(std::memory_order_relaxed) + 1;
     // The list would exceed its bound: grow it or flush a batch first.
@@ -134,13 +147,9 @@ class scalable_heap final : private thread_cache_owner {
     std::atomic<std::uint64_t> deallocations{0};
   };
 
-  scalable_thread_cache* local() noexcept {
-    try {
-      return static_cast<scalable_thread_cache*>(local_cache());
-    } catch (...) {
-      return nullptr;  // no memory for a cache: this thread uses the central lists directly
-    }
-  }
+  // This thread's cache, attached on first use and remembered as its last one; nullptr when it can
+  // have none.
+  scalable_thread_cache* local() noexcept;
 
   void* allocate_small(std::size_t c, std::size_t bytes);
   void deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept;
@@ -153,6 +162,7 @@ class scalable_heap final : private thread_cache_owner {
 
   // Hot, read on every fast-path call.
   std::size_t fast_bound_;
+  std::uint64_t id_;  // unique over the process's lifetime
   size_class_map map_;
 
   thread_cache_policy policy_;

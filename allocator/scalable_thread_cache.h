@@ -56,10 +56,10 @@ class scalable_thread_cache {
  public:
   static constexpr std::size_t kMaxClasses = size_class_map::kMaxClasses;
 
-  // Fast-path state.
+  // Fast-path state. The lists come first so that list c sits at offset 32 * c.
+  thread_class_list lists[kMaxClasses];
   std::atomic<std::uint64_t> requested_in{0};   // sum of requested bytes allocated through this cache
   std::atomic<std::uint64_t> requested_out{0};  // ... and freed through it
-  thread_class_list lists[kMaxClasses];
 
   // Blocks list c holds now (owning thread, or under the registry mutex).
   std::int64_t cached(std::size_t c) const noexcept {

@@ -83,7 +83,9 @@ size_class_map::size_class_map(const size_class_params& params) {
   for (std::size_t c = 0; c < count_; ++c) {
     const std::size_t lowest_bit = sizes[c] & (~sizes[c] + 1);
     const std::size_t alignment = lowest_bit < kMaxBlockAlignment ? lowest_bit : kMaxBlockAlignment;
-    info_[c] = class_info{~alignment + 1, std::uint32_t(sizes[c]), std::uint32_t(alignment)};
+    reject_mask_[c] = ~alignment + 1;
+    alignment_[c] = alignment;
+    size_[c] = sizes[c];
   }
   std::size_t c = 0;
   for (std::size_t i = 0; i <= max_small_ / kGranule; ++i) {
@@ -95,7 +97,7 @@ size_class_map::size_class_map(const size_class_params& params) {
 std::size_t size_class_map::class_for(std::size_t bytes, std::size_t alignment) const noexcept {
   if (bytes > max_small_) return npos;
   for (std::size_t c = class_of(bytes); c < count_; ++c) {
-    if (info_[c].alignment >= alignment) return c;
+    if (alignment_[c] >= alignment) return c;
   }
   return npos;
 }

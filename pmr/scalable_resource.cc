@@ -32,20 +32,19 @@ scalable_resource::scalable_resource(const scalable_options& options, std::pmr::
 
 scalable_resource::~scalable_resource() = default;  // heap_ gives everything back
 
-// The fast path lives in allocator/scalable_heap.h; what is left here is the allocation scope hook
-// (one thread-local test) and the jump to the slow path.
+// The fast path lives in allocator/scalable_heap.h. An open allocation scope on this thread sends the
+// call to the slow path, which reports to it: then the fast path makes no call of its own and needs
+// no registers saved.
 void* scalable_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
-  if (void* p = heap_.try_allocate(bytes, alignment)) [[likely]] {
-    detail::scope_note_allocate(this, bytes);
-    return p;
+  if (detail::tls_scope_top == nullptr) [[likely]] {
+    if (void* p = heap_.try_allocate(bytes, alignment)) [[likely]] return p;
   }
   return allocate_slow(bytes, alignment);
 }
 
 void scalable_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
-  if (heap_.try_deallocate(p, bytes, alignment)) [[likely]] {
-    detail::scope_note_deallocate(this, bytes);
-    return;
+  if (detail::tls_scope_top == nullptr) [[likely]] {
+    if (heap_.try_deallocate(p, bytes, alignment)) [[likely]] return;
   }
   deallocate_slow(p, bytes, alignment);
 }
