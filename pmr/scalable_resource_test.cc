@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pmr/allocation_scope.h"
 #include "pmr/config_error.h"
 #include "pmr/presets.h"
 #include "pmr/testing/model_checker.h"
@@ -306,6 +307,29 @@ TEST(ScalableResource, CheckedModeReportsDoubleFreeAndForeignPointers) {
   EXPECT_EQ(g_reports[2], invalid_free_kind::size_mismatch);
   EXPECT_EQ(r.stats().live_blocks, 1u);  // the mismatched free was ignored
   r.deallocate(q, 100, 16);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+// An open scope sends calls down the slow path, which must report them like the fast path counts them.
+TEST(ScalableResource, AllocationScopesSeeEveryCall) {
+  test_upstream up;
+  scalable_resource r(unchecked(), &up);
+  void* warm = r.allocate(64, 16);  // the thread has a cache: the fast path would serve the rest
+  r.deallocate(warm, 64, 16);
+  scope_report report;
+  {
+    allocation_scope scope(r);
+    scope.report_on_close(report);
+    void* a = r.allocate(64, 16);
+    void* b = r.allocate(100000, 16);
+    r.deallocate(a, 64, 16);
+    (void)b;
+    r.deallocate(b, 100000, 16);
+  }
+  EXPECT_EQ(report.allocations, 2u);
+  EXPECT_EQ(report.deallocations, 2u);
+  EXPECT_EQ(report.bytes_allocated, 100064u);
+  EXPECT_EQ(r.stats().allocations, 3u);
   EXPECT_EQ(r.stats().live_blocks, 0u);
 }
 
