@@ -94,6 +94,7 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     } else {
       p = tc->refill(c, *central_[c], policy_, peak_);
     }
+    l.credit += 1;
     add_relaxed(l.allocations, 1);
     add_relaxed(tc->requested_in, bytes);
     return p;
@@ -108,9 +109,8 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
 void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept {
   if (scalable_thread_cache* tc = local()) {
     thread_class_list& l = tc->lists[c];
-    if (tc->cached(c) + 1 > std::int64_t(tc->max_blocks(c))) {
-      tc->make_room(c, *central_[c], policy_, peak_);
-    }
+    if (l.credit <= 0) tc->make_room(c, *central_[c], policy_, peak_);
+    l.credit -= 1;
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.deallocations, 1);

@@ -81,6 +81,7 @@ class scalable_heap final : private thread_cache_owner {
     // List empty: refill a batch from the class's central list.
     if (p == nullptr) [[unlikely]] return nullptr;
     l.head = *static_cast<void**>(p);
+    l.credit += 1;
     add_relaxed(l.allocations, 1);
     add_relaxed(tc->requested_in, bytes);
     return p;
@@ -97,14 +98,12 @@ class scalable_heap final : private thread_cache_owner {
     if (alignment > map_.alignment(c)) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
     thread_class_list& l = tc->lists[c];
-    const std::uint64_t frees = l.deallocations.load(std::memory_order_relaxed) + 1;
-    // The list would exceed its bound: grow it or flush a batch first.
-    if (std::int64_t(frees - l.allocations.load(std::memory_order_relaxed)) > l.room) [[unlikely]] {
-      return false;
-    }
+    // The list is at its bound: grow it or flush a batch first.
+    if (l.credit <= 0) [[unlikely]] return false;
+    l.credit -= 1;
     *static_cast<void**>(p) = l.head;
     l.head = p;
-    l.deallocations.store(frees, std::memory_order_relaxed);
+    add_relaxed(l.deallocations, 1);
     add_relaxed(tc->requested_out, bytes);
     return true;
   }
@@ -160,8 +159,9 @@ class scalable_heap final : private thread_cache_owner {
   void* create_cache() override;
   void destroy_cache(void* cache, bool thread_exit) noexcept override;
 
-  // Hot, read on every fast-path call.
-  std::size_t fast_bound_;
+  // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,
+  // which the slow paths write.
+  alignas(kCacheLine) std::size_t fast_bound_;
   std::uint64_t id_;  // unique over the process's lifetime
   size_class_map map_;
 

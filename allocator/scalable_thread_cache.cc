@@ -8,6 +8,7 @@ bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& polic
   if (std::size_t(s.max) + more > policy.max_blocks[c]) return false;
   if (max_bytes_ + more * policy.size[c] > policy.total_bytes) return false;
   s.max += std::int64_t(more);
+  lists[c].credit += std::int64_t(more);
   max_bytes_ += more * policy.size[c];
   return true;
 }
@@ -29,9 +30,8 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;
-  state_[c].base += std::int64_t(chain.count);
+  l.credit -= std::int64_t(chain.count);
   grow(c, policy);  // a miss means the class is in use: let it keep more next time
-  set_room(c);
   sample(c, policy, peak);
   void* p = l.head;
   l.head = *static_cast<void**>(p);
@@ -40,23 +40,21 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
 
 void scalable_thread_cache::make_room(std::size_t c, class_central_list& central,
                                       const thread_cache_policy& policy, live_bytes_peak& peak) noexcept {
-  class_state& s = state_[c];
-  const std::int64_t now = cached(c);
-  if (now + 1 > s.max && !(grow(c, policy) && now + 1 <= s.max)) {
+  thread_class_list& l = lists[c];
+  if (l.credit <= 0 && !(grow(c, policy) && l.credit > 0)) {
+    const std::int64_t now = cached(c);
     // Flush the most recently freed blocks: walking the list from its head to the cut costs one
     // pass over n blocks, where cutting the oldest would walk the whole list.
     const std::int64_t n = now < std::int64_t(policy.batch[c]) ? now : std::int64_t(policy.batch[c]);
     if (n > 0) {
-      thread_class_list& l = lists[c];
       void* first = l.head;
       void* last = first;
       for (std::int64_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
       l.head = *static_cast<void**>(last);
       central.give(first, std::size_t(n));
-      s.base -= n;
+      l.credit += n;
     }
   }
-  set_room(c);
   sample(c, policy, peak);
 }
 
@@ -64,15 +62,13 @@ void scalable_thread_cache::drain(std::size_t c, class_central_list& central) no
   const std::int64_t n = cached(c);
   if (n > 0) central.give(lists[c].head, std::size_t(n));
   lists[c].head = nullptr;
-  state_[c].base -= n;
-  set_room(c);
+  lists[c].credit = state_[c].max;
 }
 
 void scalable_thread_cache::drop_all() noexcept {
   for (std::size_t c = 0; c < kMaxClasses; ++c) {
-    state_[c].base -= cached(c);
     lists[c].head = nullptr;
-    set_room(c);
+    lists[c].credit = state_[c].max;
   }
 }
 

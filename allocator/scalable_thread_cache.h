@@ -7,10 +7,9 @@
 //
 // Counts: only the owning thread writes a cache's counters, so each update is a relaxed load and
 // store (no read-modify-write, no lock prefix); stats() reads them from another thread, hence atomics
-// (tsan-clean). How many blocks list c holds is not counted per call; it follows from
-//     cached(c) = base(c) + deallocations(c) - allocations(c)
-// where base changes only on the slow paths (refill +n, flush -n). The fast deallocate path checks
-// the bound as deallocations - allocations > room with room = max - base, one compare.
+// (tsan-clean). The bound on list c is kept as `credit` = max - (blocks in the list): a plain field
+// that only the owning thread touches, one memory add per allocate and one compare and subtract per
+// deallocate; a list with no credit left takes the slow path.
 //
 // Adaptive bounds: a class's max starts at 0 and grows by one batch at each refill (the class is being
 // used) or overflow, up to policy.max_blocks[c], while the sum over classes of max * size stays within
@@ -49,7 +48,7 @@ struct thread_class_list {
   void* head = nullptr;
   std::atomic<std::uint64_t> allocations{0};
   std::atomic<std::uint64_t> deallocations{0};
-  std::int64_t room = 0;  // the list is over its max once deallocations - allocations > room
+  std::int64_t credit = 0;  // blocks the list may still take: max - blocks in the list
 };
 
 class scalable_thread_cache {
@@ -62,19 +61,16 @@ class scalable_thread_cache {
   std::atomic<std::uint64_t> requested_out{0};  // ... and freed through it
 
   // Blocks list c holds now (owning thread, or under the registry mutex).
-  std::int64_t cached(std::size_t c) const noexcept {
-    return state_[c].base + std::int64_t(lists[c].deallocations.load(std::memory_order_relaxed) -
-                                         lists[c].allocations.load(std::memory_order_relaxed));
-  }
+  std::int64_t cached(std::size_t c) const noexcept { return state_[c].max - lists[c].credit; }
   std::size_t max_blocks(std::size_t c) const noexcept { return state_[c].max; }
 
   // List c is empty: takes a batch from `central` (an upstream throw propagates, nothing changed)
-  // and pops one block of it. The caller counts the allocation.
+  // and pops one block of it. The caller counts the allocation and adds its credit back.
   void* refill(std::size_t c, class_central_list& central, const thread_cache_policy& policy,
                live_bytes_peak& peak);
 
-  // List c is full: grows its max or flushes a batch to `central`, so that one more block fits. The
-  // caller pushes the block and counts the deallocation.
+  // List c has no credit: grows its max or flushes a batch to `central`, so that one more block
+  // fits. The caller pushes the block, takes one credit and counts the deallocation.
   void make_room(std::size_t c, class_central_list& central, const thread_cache_policy& policy,
                  live_bytes_peak& peak) noexcept;
 
@@ -90,13 +86,11 @@ class scalable_thread_cache {
  private:
   // Slow-path state of one class.
   struct class_state {
-    std::int64_t base = 0;     // cached = base + deallocations - allocations
     std::int64_t max = 0;      // blocks the list may hold now
     std::int64_t sampled = 0;  // allocations - deallocations at the last sample
   };
 
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;
-  void set_room(std::size_t c) noexcept { lists[c].room = state_[c].max - state_[c].base; }
 
   class_state state_[kMaxClasses];
   std::size_t max_bytes_ = 0;  // sum over classes of max * size

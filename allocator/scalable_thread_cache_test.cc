@@ -31,12 +31,14 @@ struct fixture {
     void* p = l.head;
     if (p != nullptr) l.head = *static_cast<void**>(p);
     else p = cache.refill(0, central, policy, peak);
+    l.credit += 1;
     add_relaxed(l.allocations, 1);
     return p;
   }
   void deallocate(void* p) {
-    if (cache.cached(0) + 1 > std::int64_t(cache.max_blocks(0))) cache.make_room(0, central, policy, peak);
     thread_class_list& l = cache.lists[0];
+    if (l.credit <= 0) cache.make_room(0, central, policy, peak);
+    l.credit -= 1;
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.deallocations, 1);
@@ -94,9 +96,8 @@ TEST(ScalableThreadCache, CrossThreadStyleFreesOnlyGrowToTheBound) {
   std::vector<void*> blocks;
   for (int i = 0; i < 30; ++i) blocks.push_back(producer.allocate());
   for (void* p : blocks) {
-    if (other.cached(0) + 1 > std::int64_t(other.max_blocks(0))) {
-      other.make_room(0, consumer.central, consumer.policy, consumer.peak);
-    }
+    if (other.lists[0].credit <= 0) other.make_room(0, consumer.central, consumer.policy, consumer.peak);
+    other.lists[0].credit -= 1;
     *static_cast<void**>(p) = other.lists[0].head;
     other.lists[0].head = p;
     add_relaxed(other.lists[0].deallocations, 1);
