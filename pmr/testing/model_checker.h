@@ -78,8 +78,12 @@ class model_checker {
     const auto start = reinterpret_cast<std::uintptr_t>(p);
     const std::uintptr_t end = start + (bytes == 0 ? 1 : bytes);
     auto next = extents_.lower_bound(start);
-    if (next != extents_.end()) ASSERT_LE(end, next->first) << "blocks overlap";
-    if (next != extents_.begin()) ASSERT_LE(std::prev(next)->second, start) << "blocks overlap";
+    if (next != extents_.end()) {
+      ASSERT_LE(end, next->first) << "blocks overlap";
+    }
+    if (next != extents_.begin()) {
+      ASSERT_LE(std::prev(next)->second, start) << "blocks overlap";
+    }
     extents_[start] = end;
     const auto tag = static_cast<std::uint8_t>(counter_++ * 131 + 7);
     std::memset(p, tag, bytes);
