@@ -53,13 +53,6 @@ class thread_cache_owner {
     return attach_slow();
   }
 
-  // This thread's cache for this instance if it already has one, else nullptr. Never creates a cache
-  // and never calls out: a fast path can use it without saving registers for a call.
-  void* existing_local_cache() const noexcept {
-    const thread_cache_entry& e = tls_thread_cache_table[slot_];
-    return e.owner == id_ ? e.cache : nullptr;
-  }
-
   // The number of threads that hold a cache of this instance right now.
   std::size_t cache_count() const;
 
