@@ -5,8 +5,12 @@
 namespace allocbench {
 namespace {
 
-detail::scalable_heap_config heap_config(const scalable_options& o, std::pmr::memory_resource* upstream) {
+std::pmr::memory_resource& non_null(std::pmr::memory_resource* upstream) {
   if (upstream == nullptr) throw std::invalid_argument("scalable_resource: upstream must not be null");
+  return *upstream;
+}
+
+detail::scalable_heap_config heap_config(const scalable_options& o) {
   detail::scalable_heap_config c;
   c.classes.classes = o.classes;
   c.classes.small_step = o.small_step;
@@ -26,7 +30,7 @@ detail::scalable_heap_config heap_config(const scalable_options& o, std::pmr::me
 }  // namespace
 
 scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream)
-    : checked_(options.checked), heap_(heap_config(options, upstream), *upstream, counters_) {
+    : checked_(options.checked), heap_(heap_config(options), non_null(upstream), counters_) {
   if (checked_) registry_ = std::make_unique<detail::live_block_registry>(kind());
 }
 

@@ -223,8 +223,9 @@ TEST(ScalableThreads, ReleaseUnusedAfterAPeakKeepsLiveBlocks) {
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 
-// Counts are exact once the threads are done, whichever thread counted what, and a reader running
-// alongside the writers sees sane snapshots (and gives tsan something to check).
+// Counts are exact once the threads are done, whichever thread counted what. A reader runs alongside
+// the writers: its snapshots are not atomic (see resource_stats.h), so it checks only their shape;
+// it is there for tsan, which checks that reading the threads' counters is race-free.
 TEST(ScalableThreads, StatsAreConsistentAcrossThreads) {
   test_upstream up;
   scalable_resource r(unchecked(), &up);
@@ -232,7 +233,8 @@ TEST(ScalableThreads, StatsAreConsistentAcrossThreads) {
   std::thread reader([&] {
     while (!done.load()) {
       const resource_stats s = r.stats();
-      EXPECT_LE(s.deallocations, s.allocations + 1000);  // a snapshot, not atomic, but never wild
+      EXPECT_EQ(s.classes.size(), r.class_sizes().size() + 1);
+      EXPECT_EQ(s.live_bytes, s.live_usable_bytes);
     }
   });
   constexpr int kThreads = 4, kOps = 5000;
