@@ -214,22 +214,20 @@ void scalable_heap::fill_stats(resource_stats& out) const {
   std::uint64_t req_in = 0, req_out = 0;
   // Extras and caches are read under the registry mutex, which a cache also holds when it is folded
   // into the extras at thread exit: each count is seen exactly once.
+  // Frees are read before allocations, so that while threads run a snapshot tends to see no more
+  // frees than allocations of a class (it is still a snapshot, not an atomic view).
   for_each_cache([&](void* cache) {
     const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
-    for (std::size_t c = 0; c < n; ++c) {
-      allocs[c] += load(tc.lists[c].allocations);
-      frees[c] += load(tc.lists[c].deallocations);
-    }
-    req_in += load(tc.requested_in);
     req_out += load(tc.requested_out);
+    for (std::size_t c = 0; c < n; ++c) frees[c] += load(tc.lists[c].deallocations);
+    for (std::size_t c = 0; c < n; ++c) allocs[c] += load(tc.lists[c].allocations);
+    req_in += load(tc.requested_in);
   });
-  // Extras after the caches: a thread without a cache may count meanwhile (a snapshot, not atomic).
-  for (std::size_t c = 0; c < n; ++c) {
-    allocs[c] += load(extra_[c].allocations);
-    frees[c] += load(extra_[c].deallocations);
-  }
-  req_in += load(extra_requested_in_);
+  // Extras after the caches: a thread without a cache may count meanwhile.
   req_out += load(extra_requested_out_);
+  for (std::size_t c = 0; c < n; ++c) frees[c] += load(extra_[c].deallocations);
+  for (std::size_t c = 0; c < n; ++c) allocs[c] += load(extra_[c].allocations);
+  req_in += load(extra_requested_in_);
 
   const std::uint64_t large_allocs = load(large_allocations_), large_frees = load(large_deallocations_);
   std::uint64_t use_in = load(large_bytes_in_), use_out = load(large_bytes_out_);
