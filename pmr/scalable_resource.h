@@ -21,6 +21,8 @@
 // by another thread goes into the freeing thread's cache. Each thread's lists are bounded per class
 // (growing as the class is used) and in total (thread_cache_bytes); a thread's cache goes back to the
 // central lists when it exits. The resource may be destroyed while threads that used it still run.
+// Caches come from allocator/thread_cache_registry.h, which has room for 255 live instances that keep
+// caches: further instances work, but every call goes to the central lists (a class lock per call).
 // Upstream calls of different classes may run at once: the upstream must be thread-safe.
 //
 // Memory: spans are span_bytes (a power of two, larger for large classes so that a span holds at
