@@ -39,6 +39,18 @@
 //       "fallback": <node> | "upstream",  required: where requests no route takes go
 //       "checked": false }                optional, checks the blocks sent straight to upstream
 //   | { "type": "scalable", ... }         see pmr/scalable_resource.h
+//       "classes": [16, 32, 48, 64],      optional: explicit size classes (ascending multiples of 8,
+//                                         <= 65536, <= 128 of them); excludes the 4 spacing fields
+//       "small_step": 16,                 optional (16), classes this far apart (multiple of 8) ...
+//       "small_step_limit": 128,          optional (128), ... up to here, then
+//       "classes_per_doubling": 4,        optional (4), this many classes per power of two ...
+//       "max_small": 32768,               optional (32768), ... up to this; larger goes to upstream
+//       "span_bytes": 65536,              optional (65536), power of two, bytes per span from upstream
+//       "batch_bytes": 8192,              optional (8192), bytes moved per thread-cache refill/flush
+//       "max_batch": 32,                  optional (32), most blocks per batch (2..1024)
+//       "class_cache_batches": 8,         optional (8), most batches a thread caches per class
+//       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total
+//       "checked": false }                optional (build default)
 //
 // A route whose child could not serve every request it admits (max_size above a slab's block size or
 // a segregated resource's largest class, max_alignment above what the child honours) is an error.

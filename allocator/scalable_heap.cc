@@ -1,0 +1,272 @@
+#include "allocator/scalable_heap.h"
+
+#include <bit>
+#include <stdexcept>
+#include <string>
+
+#include "allocator/block_pool.h"
+#include "allocator/request.h"
+
+namespace allocbench::detail {
+namespace {
+
+[[noreturn]] void bad_config(const std::string& what) {
+  throw std::invalid_argument("scalable_resource: " + what);
+}
+
+void validate(const scalable_heap_config& c) {
+  if (!std::has_single_bit(c.span_bytes) || c.span_bytes < 4096 || c.span_bytes > kMaxChunkBytes) {
+    bad_config("span_bytes must be a power of two between 4096 and " + std::to_string(kMaxChunkBytes) +
+               ", got " + std::to_string(c.span_bytes));
+  }
+  if (c.batch_bytes == 0) bad_config("batch_bytes must be positive, got 0");
+  if (c.max_batch < 2 || c.max_batch > 1024) {
+    bad_config("max_batch must be 2..1024, got " + std::to_string(c.max_batch));
+  }
+  if (c.class_cache_batches == 0 || c.class_cache_batches > 1024) {
+    bad_config("class_cache_batches must be 1..1024, got " + std::to_string(c.class_cache_batches));
+  }
+  if (c.thread_cache_bytes > kMaxChunkBytes) {
+    bad_config("thread_cache_bytes must be at most " + std::to_string(kMaxChunkBytes) + ", got " +
+               std::to_string(c.thread_cache_bytes));
+  }
+}
+
+const scalable_heap_config& validated(const scalable_heap_config& c) {
+  validate(c);
+  return c;
+}
+
+std::uint64_t next_heap_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
+void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(v, std::memory_order_relaxed); }
+std::uint64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return a > b ? a - b : 0; }
+
+}  // namespace
+
+scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memory_resource& upstream,
+                             stats_counters& counters)
+    : id_(next_heap_id()), map_(validated(config).classes), counters_(&counters), large_(upstream, counters) {
+  fast_bound_ = config.fast_path ? map_.max_small() + 1 : 0;
+  policy_.total_bytes = config.thread_cache_bytes;
+  for (std::size_t c = 0; c < map_.count(); ++c) {
+    const std::size_t size = map_.size(c);
+    std::size_t batch = config.batch_bytes / size;
+    if (batch < 2) batch = 2;
+    if (batch > config.max_batch) batch = config.max_batch;
+    policy_.size[c] = std::uint32_t(size);
+    policy_.batch[c] = std::uint32_t(batch);
+    policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
+    central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
+                                                            upstream, counters));
+  }
+}
+
+scalable_heap::~scalable_heap() {
+  // Caches first, while the central lists exist: their blocks go back there, and no exiting thread
+  // can reach this heap afterwards. The members then give every span and large block back.
+  destroy_all_caches();
+}
+
+void* scalable_heap::allocate(std::size_t bytes, std::size_t alignment) {
+  validate_alignment(alignment);
+  const std::size_t c = map_.class_for(bytes, alignment);
+  if (c == size_class_map::npos) return allocate_large(bytes, alignment);
+  return allocate_small(c, bytes);
+}
+
+void scalable_heap::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  const std::size_t c = map_.class_for(bytes, alignment);
+  if (c == size_class_map::npos) return deallocate_large(p, bytes);
+  deallocate_small(c, p, bytes);
+}
+
+void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
+  if (scalable_thread_cache* tc = local()) {
+    thread_class_list& l = tc->lists[c];
+    void* p = l.head;
+    if (p != nullptr) {
+      l.head = *static_cast<void**>(p);
+    } else {
+      p = tc->refill(c, *central_[c], policy_, peak_);
+    }
+    l.credit += 1;
+    add_relaxed(l.allocations, 1);
+    add_relaxed(tc->requested_in, bytes);
+    return p;
+  }
+  void* p = central_[c]->take_one();
+  add(extra_[c].allocations, 1);
+  add(extra_requested_in_, bytes);
+  peak_.add(std::int64_t(map_.size(c)));
+  return p;
+}
+
+void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept {
+  if (scalable_thread_cache* tc = local()) {
+    thread_class_list& l = tc->lists[c];
+    if (l.credit <= 0) tc->make_room(c, *central_[c], policy_, peak_);
+    l.credit -= 1;
+    *static_cast<void**>(p) = l.head;
+    l.head = p;
+    add_relaxed(l.deallocations, 1);
+    add_relaxed(tc->requested_out, bytes);
+    return;
+  }
+  *static_cast<void**>(p) = nullptr;
+  central_[c]->give(p, 1);
+  add(extra_[c].deallocations, 1);
+  add(extra_requested_out_, bytes);
+  peak_.add(-std::int64_t(map_.size(c)));
+}
+
+void* scalable_heap::allocate_large(std::size_t bytes, std::size_t alignment) {
+  void* p = large_.allocate(bytes, alignment);  // bad_alloc where bytes + header overflows
+  add(large_allocations_, 1);
+  add(large_bytes_in_, bytes);
+  add(extra_requested_in_, bytes);
+  peak_.add(std::int64_t(bytes));
+  return p;
+}
+
+void scalable_heap::deallocate_large(void* p, std::size_t bytes) noexcept {
+  large_.deallocate(p);
+  add(large_deallocations_, 1);
+  add(large_bytes_out_, bytes);
+  add(extra_requested_out_, bytes);
+  peak_.add(-std::int64_t(bytes));
+}
+
+scalable_thread_cache* scalable_heap::local() noexcept {
+  if (tls_last_thread_cache.heap_id == id_) return static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+  void* cache;
+  try {
+    cache = local_cache();
+  } catch (...) {
+    return nullptr;  // no memory for a cache: this thread uses the central lists directly
+  }
+  if (cache != nullptr) tls_last_thread_cache = last_thread_cache{id_, cache};
+  return static_cast<scalable_thread_cache*>(cache);
+}
+
+void* scalable_heap::create_cache() { return new scalable_thread_cache; }
+
+void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
+  for (std::size_t c = 0; c < map_.count(); ++c) {
+    add(extra_[c].allocations, load(tc.lists[c].allocations));
+    add(extra_[c].deallocations, load(tc.lists[c].deallocations));
+  }
+  add(extra_requested_in_, load(tc.requested_in));
+  add(extra_requested_out_, load(tc.requested_out));
+}
+
+void scalable_heap::destroy_cache(void* cache, bool thread_exit) noexcept {
+  // Whether the thread leaves or the heap goes away, the blocks go back to the central lists (every
+  // block is then somewhere a span knows of) and the counts to the extras. Both happen under the
+  // registry mutex, which fill_stats also holds, so a snapshot counts each cache exactly once.
+  auto* tc = static_cast<scalable_thread_cache*>(cache);
+  // At thread exit this runs on the exiting thread: forget the cache so that a later call on this
+  // thread (another thread_local's destructor) cannot reach it.
+  if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};
+  for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
+  fold_into_extras(*tc);
+  delete tc;
+}
+
+std::size_t scalable_heap::release_unused() noexcept {
+  if (scalable_thread_cache* tc = local()) {
+    for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
+  }
+  std::size_t freed = 0;
+  for (auto& central : central_) freed += central->release_unused();
+  return freed;
+}
+
+void scalable_heap::release_all() noexcept {
+  // Every block handed out becomes invalid and counts as freed: add what is live to the extras'
+  // deallocations, so that allocations == deallocations afterwards.
+  resource_stats now;
+  fill_stats(now);
+  for (std::size_t c = 0; c < map_.count(); ++c) {
+    add(extra_[c].deallocations, now.classes[c].live_blocks);
+  }
+  add(extra_requested_out_, now.live_requested_bytes);
+  large_deallocations_.store(load(large_allocations_), std::memory_order_relaxed);
+  large_bytes_out_.store(load(large_bytes_in_), std::memory_order_relaxed);
+  for_each_cache([](void* cache) { static_cast<scalable_thread_cache*>(cache)->drop_all(); });
+  for (auto& central : central_) central->release_all();
+  large_.release_all();
+  peak_.forget_live();
+}
+
+std::size_t scalable_heap::local_max_blocks(std::size_t c) {
+  scalable_thread_cache* tc = local();
+  return tc != nullptr ? tc->max_blocks(c) : 0;
+}
+
+void scalable_heap::fill_stats(resource_stats& out) const {
+  const std::size_t n = map_.count();
+  std::vector<std::uint64_t> allocs(n), frees(n);
+  std::uint64_t req_in = 0, req_out = 0;
+  // Extras and caches are read under the registry mutex, which a cache also holds when it is folded
+  // into the extras at thread exit: each count is seen exactly once.
+  // Frees are read before allocations, so that while threads run a snapshot tends to see no more
+  // frees than allocations of a class (it is still a snapshot, not an atomic view).
+  for_each_cache([&](void* cache) {
+    const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
+    req_out += load(tc.requested_out);
+    for (std::size_t c = 0; c < n; ++c) frees[c] += load(tc.lists[c].deallocations);
+    for (std::size_t c = 0; c < n; ++c) allocs[c] += load(tc.lists[c].allocations);
+    req_in += load(tc.requested_in);
+  });
+  // Extras after the caches: a thread without a cache may count meanwhile.
+  req_out += load(extra_requested_out_);
+  for (std::size_t c = 0; c < n; ++c) frees[c] += load(extra_[c].deallocations);
+  for (std::size_t c = 0; c < n; ++c) allocs[c] += load(extra_[c].allocations);
+  req_in += load(extra_requested_in_);
+
+  const std::uint64_t large_allocs = load(large_allocations_), large_frees = load(large_deallocations_);
+  std::uint64_t use_in = load(large_bytes_in_), use_out = load(large_bytes_out_);
+  out.allocations = large_allocs;
+  out.deallocations = large_frees;
+  out.classes.clear();
+  out.classes.reserve(n + 1);
+  for (std::size_t c = 0; c < n; ++c) {
+    out.allocations += allocs[c];
+    out.deallocations += frees[c];
+    use_in += allocs[c] * map_.size(c);
+    use_out += frees[c] * map_.size(c);
+    class_stats cs;
+    cs.name = std::to_string(map_.size(c));
+    cs.block_size = map_.size(c);
+    cs.allocations = allocs[c];
+    cs.deallocations = frees[c];
+    cs.live_blocks = diff(allocs[c], frees[c]);
+    cs.bytes_held = central_[c]->bytes_held();
+    out.classes.push_back(std::move(cs));
+  }
+  class_stats large;
+  large.name = "large";
+  large.allocations = large_allocs;
+  large.deallocations = large_frees;
+  large.live_blocks = diff(large_allocs, large_frees);
+  large.bytes_held = large_.bytes_held();
+  out.classes.push_back(std::move(large));
+
+  out.live_blocks = diff(out.allocations, out.deallocations);
+  out.live_requested_bytes = diff(req_in, req_out);
+  out.live_usable_bytes = diff(use_in, use_out);
+  out.live_bytes = out.live_usable_bytes;
+  out.total_requested_bytes = req_in;
+  out.total_usable_bytes = use_in;
+  // The sampled peak can lag (live_bytes_peak.h): raise it to the exact live figure just computed.
+  peak_.observe(std::int64_t(out.live_bytes));
+  const std::int64_t peak = peak_.peak();
+  out.peak_live_bytes = peak > 0 ? std::uint64_t(peak) : 0;
+}
+
+}  // namespace allocbench::detail

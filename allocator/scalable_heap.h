@@ -1,0 +1,182 @@
+// The engine of scalable_resource: size classes (size_class_map), a thread cache per thread
+// (scalable_thread_cache, attached through thread_cache_owner), a central list per class
+// (class_central_list, each with its own lock and its own spans from upstream), and sharded large
+// blocks (large_block_shards). No lock is shared by all classes or all threads.
+//
+// This file holds the fast path: allocate and deallocate of a small block from the calling thread's
+// cache, with the statistics counted in that cache. Everything else (validation errors, alignment
+// beyond the class's, large blocks, empty or full lists, the first call of a thread, threads without
+// a cache) is a named slow path in scalable_heap.cc.
+//
+// Frees from another thread: a block always goes into the freeing thread's own cache (blocks of a
+// class are interchangeable), and from there back to the class's central list in batches. So a free
+// never takes another thread's lock, and an actor/learner pair costs the learner one class lock per
+// batch of frees.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <memory_resource>
+#include <vector>
+
+#include "allocator/class_central_list.h"
+#include "allocator/large_block_shards.h"
+#include "allocator/live_bytes_peak.h"
+#include "allocator/scalable_thread_cache.h"
+#include "allocator/size_class_map.h"
+#include "allocator/stats_counters.h"
+#include "allocator/thread_cache_registry.h"
+#include "pmr/resource_stats.h"
+
+namespace allocbench::detail {
+
+// The calling thread's most recently used cache and the id of the heap it belongs to: one compare
+// instead of the registry's table lookup while a thread keeps using one resource. Ids are never reused,
+// so an entry left by a destroyed heap never matches; a thread's entry is cleared when its cache is
+// destroyed at its exit.
+struct last_thread_cache {
+  std::uint64_t heap_id = 0;
+  void* cache = nullptr;
+};
+inline constinit thread_local last_thread_cache tls_last_thread_cache = {};
+
+struct scalable_heap_config {
+  size_class_params classes;
+  std::size_t span_bytes = 64 * 1024;           // smallest span, a power of two
+  std::size_t batch_bytes = 8 * 1024;           // a class moves about this many bytes per batch ...
+  std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
+  std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
+  std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
+  bool fast_path = true;                        // off: every call takes the slow path (checked mode)
+};
+
+class scalable_heap final : private thread_cache_owner {
+ public:
+  // Throws std::invalid_argument naming the parameter when one is out of range.
+  scalable_heap(const scalable_heap_config& config, std::pmr::memory_resource& upstream,
+                stats_counters& counters);
+  ~scalable_heap();
+
+  // ---- Fast path. -------------------------------------------------------------------------------
+
+  // A block from this thread's cache, or nullptr when only the slow path can serve the request.
+  void* try_allocate(std::size_t bytes, std::size_t alignment) noexcept {
+    // This thread last used another resource (the slow path looks its cache up and remembers it),
+    // has no cache yet (its first call: the slow path attaches one), or can have none (too many
+    // instances, or the thread is exiting: the slow path uses the central list). Tested first, while
+    // few registers are live.
+    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return nullptr;
+    // Larger than any class (sizes near SIZE_MAX too), or the fast path is off: fast_bound_ is
+    // max_small + 1, or 0 in checked mode.
+    if (bytes >= fast_bound_) [[unlikely]] return nullptr;
+    const std::size_t c = map_.class_of(bytes);
+    // Not a power of two (the slow path throws), or more alignment than this class's blocks have
+    // (the slow path picks a larger class or goes to upstream).
+    if (!map_.alignment_fits(c, alignment)) [[unlikely]] return nullptr;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    thread_class_list& l = tc->lists[c];
+    void* p = l.head;
+    // List empty: refill a batch from the class's central list.
+    if (p == nullptr) [[unlikely]] return nullptr;
+    l.head = *static_cast<void**>(p);
+    l.credit += 1;
+    add_relaxed(l.allocations, 1);
+    add_relaxed(tc->requested_in, bytes);
+    return p;
+  }
+
+  // Puts a block into this thread's cache; false when only the slow path can take it.
+  bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    // Another resource's cache is this thread's last, or there is none: as above.
+    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return false;
+    // Large blocks, or the fast path is off.
+    if (bytes >= fast_bound_) [[unlikely]] return false;
+    const std::size_t c = map_.class_of(bytes);
+    // Allocated from a larger class for its alignment: the slow path finds that class again.
+    if (alignment > map_.alignment(c)) [[unlikely]] return false;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    thread_class_list& l = tc->lists[c];
+    // The list is at its bound: grow it or flush a batch first.
+    if (l.credit <= 0) [[unlikely]] return false;
+    l.credit -= 1;
+    *static_cast<void**>(p) = l.head;
+    l.head = p;
+    add_relaxed(l.deallocations, 1);
+    add_relaxed(tc->requested_out, bytes);
+    return true;
+  }
+
+  // ---- Slow paths (scalable_heap.cc). -----------------------------------------------------------
+
+  // Any request. Throws std::invalid_argument for a bad alignment, std::bad_alloc for an impossible
+  // size, and whatever upstream throws; in each case nothing has changed.
+  [[gnu::noinline]] void* allocate(std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept;
+
+  // The class a request goes to, or size_class_map::npos for the large path.
+  std::size_t class_for(std::size_t bytes, std::size_t alignment) const noexcept {
+    return map_.class_for(bytes, alignment);
+  }
+  const size_class_map& classes() const noexcept { return map_; }
+  const thread_cache_policy& policy() const noexcept { return policy_; }
+  std::size_t span_bytes(std::size_t c) const noexcept { return central_[c]->span_bytes(); }
+
+  // Drains the calling thread's cache, then gives every entirely free span back to upstream; returns
+  // the bytes given back. Other threads' cached blocks keep their spans.
+  std::size_t release_unused() noexcept;
+  // Gives everything back to upstream; every block handed out becomes invalid. No other thread may
+  // use the heap meanwhile.
+  void release_all() noexcept;
+
+  // Fills the counts (allocations .. total_usable_bytes, peak_live_bytes) and classes of `out`.
+  void fill_stats(resource_stats& out) const;
+
+  // Threads holding a cache now; the calling thread's max for class c (0 without a cache).
+  std::size_t thread_count() const { return cache_count(); }
+  std::size_t local_max_blocks(std::size_t c);
+  std::size_t large_count() const noexcept { return large_.count(); }
+
+ private:
+  // Counts of blocks not counted in a live thread cache: threads without a cache, caches of threads
+  // that have exited, and release() (which counts every live block as freed).
+  struct class_extra {
+    std::atomic<std::uint64_t> allocations{0};
+    std::atomic<std::uint64_t> deallocations{0};
+  };
+
+  // This thread's cache, attached on first use and remembered as its last one; nullptr when it can
+  // have none.
+  scalable_thread_cache* local() noexcept;
+
+  void* allocate_small(std::size_t c, std::size_t bytes);
+  void deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept;
+  void* allocate_large(std::size_t bytes, std::size_t alignment);
+  void deallocate_large(void* p, std::size_t bytes) noexcept;
+  void fold_into_extras(scalable_thread_cache& tc) noexcept;
+
+  void* create_cache() override;
+  void destroy_cache(void* cache, bool thread_exit) noexcept override;
+
+  // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,
+  // which the slow paths write.
+  alignas(kCacheLine) std::size_t fast_bound_;
+  std::uint64_t id_;  // unique over the process's lifetime
+  size_class_map map_;
+
+  thread_cache_policy policy_;
+  stats_counters* counters_;
+  std::vector<std::unique_ptr<class_central_list>> central_;
+  large_block_shards large_;
+  mutable live_bytes_peak peak_;  // stats() raises it to what it reads
+  class_extra extra_[size_class_map::kMaxClasses];
+  std::atomic<std::uint64_t> extra_requested_in_{0};
+  std::atomic<std::uint64_t> extra_requested_out_{0};
+  std::atomic<std::uint64_t> large_allocations_{0};
+  std::atomic<std::uint64_t> large_deallocations_{0};
+  std::atomic<std::uint64_t> large_bytes_in_{0};
+  std::atomic<std::uint64_t> large_bytes_out_{0};
+};
+
+}  // namespace allocbench::detail

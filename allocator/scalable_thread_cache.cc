@@ -1,0 +1,75 @@
+#include "allocator/scalable_thread_cache.h"
+
+namespace allocbench::detail {
+
+bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy) noexcept {
+  class_state& s = state_[c];
+  const std::size_t more = policy.batch[c];
+  if (std::size_t(s.max) + more > policy.max_blocks[c]) return false;
+  if (max_bytes_ + more * policy.size[c] > policy.total_bytes) return false;
+  s.max += std::int64_t(more);
+  lists[c].credit += std::int64_t(more);
+  max_bytes_ += more * policy.size[c];
+  return true;
+}
+
+void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& policy,
+                                   live_bytes_peak& peak) noexcept {
+  class_state& s = state_[c];
+  const auto live = std::int64_t(lists[c].allocations.load(std::memory_order_relaxed) -
+                                 lists[c].deallocations.load(std::memory_order_relaxed));
+  if (live == s.sampled) return;
+  peak.add((live - s.sampled) * std::int64_t(policy.size[c]));
+  s.sampled = live;
+}
+
+void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
+                                    const thread_cache_policy& policy, live_bytes_peak& peak) {
+  block_chain chain;
+  central.take(chain, policy.batch[c]);  // the only call that can throw: nothing changed before it
+  thread_class_list& l = lists[c];
+  *static_cast<void**>(chain.tail) = l.head;
+  l.head = chain.head;
+  l.credit -= std::int64_t(chain.count);
+  grow(c, policy);  // a miss means the class is in use: let it keep more next time
+  sample(c, policy, peak);
+  void* p = l.head;
+  l.head = *static_cast<void**>(p);
+  return p;
+}
+
+void scalable_thread_cache::make_room(std::size_t c, class_central_list& central,
+                                      const thread_cache_policy& policy, live_bytes_peak& peak) noexcept {
+  thread_class_list& l = lists[c];
+  if (l.credit <= 0 && !(grow(c, policy) && l.credit > 0)) {
+    const std::int64_t now = cached(c);
+    // Flush the most recently freed blocks: walking the list from its head to the cut costs one
+    // pass over n blocks, where cutting the oldest would walk the whole list.
+    const std::int64_t n = now < std::int64_t(policy.batch[c]) ? now : std::int64_t(policy.batch[c]);
+    if (n > 0) {
+      void* first = l.head;
+      void* last = first;
+      for (std::int64_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
+      l.head = *static_cast<void**>(last);
+      central.give(first, std::size_t(n));
+      l.credit += n;
+    }
+  }
+  sample(c, policy, peak);
+}
+
+void scalable_thread_cache::drain(std::size_t c, class_central_list& central) noexcept {
+  const std::int64_t n = cached(c);
+  if (n > 0) central.give(lists[c].head, std::size_t(n));
+  lists[c].head = nullptr;
+  lists[c].credit = state_[c].max;
+}
+
+void scalable_thread_cache::drop_all() noexcept {
+  for (std::size_t c = 0; c < kMaxClasses; ++c) {
+    lists[c].head = nullptr;
+    lists[c].credit = state_[c].max;
+  }
+}
+
+}  // namespace allocbench::detail

@@ -1,0 +1,99 @@
+// One thread's cache of free blocks for one scalable_resource: a free list per size class, with the
+// counts the resource's statistics are made of.
+//
+// The fast path (allocator/scalable_heap.h) pops and pushes lists[c] and bumps its counts; everything
+// else is here, out of line: refills from and flushes to the class's central list in batches, the
+// adaptive bound on each list, and the sampling of live bytes for the peak.
+//
+// Counts: only the owning thread writes a cache's counters, so each update is a relaxed load and
+// store (no read-modify-write, no lock prefix); stats() reads them from another thread, hence atomics
+// (tsan-clean). The bound on list c is kept as `credit` = max - (blocks in the list): a plain field
+// that only the owning thread touches, one memory add per allocate and one compare and subtract per
+// deallocate; a list with no credit left takes the slow path.
+//
+// Adaptive bounds: a class's max starts at 0 and grows by one batch at each refill (the class is being
+// used) or overflow, up to policy.max_blocks[c], while the sum over classes of max * size stays within
+// policy.total_bytes. A list over its max flushes one batch (the most recently freed blocks stay).
+//
+// Invariants: every block in lists[c] is free and belongs to class c's central list's spans. Only the
+// owning thread touches the cache, except under the registry mutex when that thread exits or is known
+// not to use the resource (release(), destruction).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "allocator/class_central_list.h"
+#include "allocator/live_bytes_peak.h"
+#include "allocator/size_class_map.h"
+
+namespace allocbench::detail {
+
+// A counter with one writer: a plain load and store, no atomic read-modify-write.
+inline void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t v) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+
+// What bounds every thread's cache of one resource (fixed at construction).
+struct thread_cache_policy {
+  std::size_t total_bytes = 0;                              // cap on the sum of max * size
+  std::uint32_t size[size_class_map::kMaxClasses] = {};
+  std::uint32_t batch[size_class_map::kMaxClasses] = {};        // blocks per refill or flush
+  std::uint32_t max_blocks[size_class_map::kMaxClasses] = {};   // cap on a class's max
+};
+
+// The hot part of one class's list: what the fast path touches (32 bytes).
+struct thread_class_list {
+  void* head = nullptr;
+  std::atomic<std::uint64_t> allocations{0};
+  std::atomic<std::uint64_t> deallocations{0};
+  std::int64_t credit = 0;  // blocks the list may still take: max - blocks in the list
+};
+
+class scalable_thread_cache {
+ public:
+  static constexpr std::size_t kMaxClasses = size_class_map::kMaxClasses;
+
+  // Fast-path state. The lists come first so that list c sits at offset 32 * c.
+  thread_class_list lists[kMaxClasses];
+  std::atomic<std::uint64_t> requested_in{0};   // sum of requested bytes allocated through this cache
+  std::atomic<std::uint64_t> requested_out{0};  // ... and freed through it
+
+  // Blocks list c holds now (owning thread, or under the registry mutex).
+  std::int64_t cached(std::size_t c) const noexcept { return state_[c].max - lists[c].credit; }
+  std::size_t max_blocks(std::size_t c) const noexcept { return state_[c].max; }
+
+  // List c is empty: takes a batch from `central` (an upstream throw propagates, nothing changed)
+  // and pops one block of it. The caller counts the allocation and adds its credit back.
+  void* refill(std::size_t c, class_central_list& central, const thread_cache_policy& policy,
+               live_bytes_peak& peak);
+
+  // List c has no credit: grows its max or flushes a batch to `central`, so that one more block
+  // fits. The caller pushes the block, takes one credit and counts the deallocation.
+  void make_room(std::size_t c, class_central_list& central, const thread_cache_policy& policy,
+                 live_bytes_peak& peak) noexcept;
+
+  // Gives every block of list c back to `central` (thread exit, destruction, release_unused).
+  void drain(std::size_t c, class_central_list& central) noexcept;
+
+  // Forgets every block without giving it back (release(): the spans are going away).
+  void drop_all() noexcept;
+
+  // Publishes the live-bytes change of class c since its last sample.
+  void sample(std::size_t c, const thread_cache_policy& policy, live_bytes_peak& peak) noexcept;
+
+ private:
+  // Slow-path state of one class.
+  struct class_state {
+    std::int64_t max = 0;      // blocks the list may hold now
+    std::int64_t sampled = 0;  // allocations - deallocations at the last sample
+  };
+
+  bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;
+
+  class_state state_[kMaxClasses];
+  std::size_t max_bytes_ = 0;  // sum over classes of max * size
+};
+
+}  // namespace allocbench::detail

@@ -1,0 +1,126 @@
+#include "allocator/span_arena.h"
+
+#include <bit>
+#include <new>
+
+#include "allocator/request.h"
+
+namespace allocbench::detail {
+
+span_arena::span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
+                       std::pmr::memory_resource& upstream, stats_counters& counters) noexcept
+    : stride_(block_size),
+      first_offset_(round_up(sizeof(span_header), block_alignment)),
+      span_bytes_(std::bit_ceil(first_offset_ + kMinBlocksPerSpan * block_size)),
+      upstream_(&upstream),
+      counters_(&counters) {
+  if (span_bytes_ < min_span_bytes) span_bytes_ = min_span_bytes;
+  capacity_ = (span_bytes_ - first_offset_) / stride_;
+}
+
+void span_arena::push_front(span_list& l, span_header* s) noexcept {
+  s->prev = nullptr;
+  s->next = l.head;
+  if (l.head != nullptr) l.head->prev = s; else l.tail = s;
+  l.head = s;
+}
+
+void span_arena::push_back(span_list& l, span_header* s) noexcept {
+  s->next = nullptr;
+  s->prev = l.tail;
+  if (l.tail != nullptr) l.tail->next = s; else l.head = s;
+  l.tail = s;
+}
+
+void span_arena::unlink(span_list& l, span_header* s) noexcept {
+  if (s->prev != nullptr) s->prev->next = s->next; else l.head = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev; else l.tail = s->prev;
+}
+
+void span_arena::grow() {
+  void* p = upstream_->allocate(span_bytes_, span_bytes_);
+  // Finding a block's span by masking needs the alignment asked for; an upstream that ignores it
+  // cannot be used (better a clean bad_alloc than corrupt headers).
+  if ((reinterpret_cast<std::uintptr_t>(p) & (span_bytes_ - 1)) != 0) {
+    upstream_->deallocate(p, span_bytes_, span_bytes_);
+    throw std::bad_alloc();
+  }
+  auto* s = ::new (p) span_header{nullptr, nullptr, nullptr,
+                                  static_cast<std::byte*>(p) + first_offset_, capacity_};
+  push_front(available_, s);
+  ++spans_;
+  bytes_held_.fetch_add(span_bytes_, std::memory_order_relaxed);
+  counters_->on_upstream_acquire(span_bytes_);
+}
+
+std::size_t span_arena::take(block_chain& out, std::size_t n) {
+  if (available_.head == nullptr) grow();  // throws with nothing changed
+  std::size_t moved = 0;
+  while (moved < n) {
+    span_header* s = available_.head;
+    if (s == nullptr) break;  // a short batch beats asking upstream for a span that may not be needed
+    for (; moved < n && s->free_count > 0; ++moved, --s->free_count) {
+      void* block = s->free;
+      if (block != nullptr) {
+        s->free = *static_cast<void**>(block);
+      } else {
+        block = s->bump;
+        s->bump += stride_;
+      }
+      out.push(block);
+    }
+    if (s->free_count == 0) {
+      unlink(available_, s);
+      push_front(full_, s);
+    }
+  }
+  return moved;
+}
+
+void span_arena::give(void* block) noexcept {
+  span_header* s = span_of(block);
+  *static_cast<void**>(block) = s->free;
+  s->free = block;
+  if (s->free_count == 0) {
+    unlink(full_, s);
+    push_front(available_, s);
+  }
+  if (++s->free_count == capacity_ && s != available_.tail) {
+    // Entirely free: to the back, so that takes fill partly used spans first and this one can go
+    // back upstream at the next release_unused().
+    unlink(available_, s);
+    push_back(available_, s);
+  }
+}
+
+void span_arena::give_back(span_header* s) noexcept {
+  upstream_->deallocate(s, span_bytes_, span_bytes_);
+  --spans_;
+  bytes_held_.fetch_sub(span_bytes_, std::memory_order_relaxed);
+  counters_->on_upstream_release(span_bytes_);
+}
+
+std::size_t span_arena::release_unused() noexcept {
+  std::size_t freed = 0;
+  for (span_header* s = available_.head; s != nullptr;) {
+    span_header* next = s->next;
+    if (s->free_count == capacity_) {
+      unlink(available_, s);
+      give_back(s);
+      freed += span_bytes_;
+    }
+    s = next;
+  }
+  return freed;
+}
+
+void span_arena::release_all() noexcept {
+  for (span_list* l : {&available_, &full_}) {
+    while (span_header* s = l->head) {
+      unlink(*l, s);
+      give_back(s);
+    }
+  }
+}
+
+}  // namespace allocbench::detail

@@ -1,0 +1,108 @@
+// The blocks of one size class, carved from spans: large, aligned chunks the arena asks upstream for.
+//
+// Each span is one upstream allocation of span_bytes() (a power of two), aligned to span_bytes(), so
+// the span that holds a block is found by masking the block's address: no lookup table, no search.
+// The span's header sits at its start, followed by its blocks:
+//
+//   span:  [span_header | pad to block alignment][block][block]...[block][unused tail]
+//
+// A header counts the span's free blocks (on its free list, or never handed out yet: its bump region),
+// so a span whose every block is back is known at once. Spans with a free block are on the
+// `available` list, the others on `full`; blocks are taken from the front of `available`, and a span
+// that becomes entirely free moves to the back, so partly used spans are filled first and entirely
+// free ones stay free. release_unused() gives the entirely free spans back to upstream: that is how a
+// server shrinks after a peak. Blocks handed out (or in a thread cache) keep their span.
+//
+// Not synchronised: class_central_list puts it behind its class's lock. bytes_held() may be read
+// without the lock (statistics).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory_resource>
+
+#include "allocator/stats_counters.h"
+
+namespace allocbench::detail {
+
+// A singly linked chain of free blocks (each block's first word links to the next), as moved in one
+// batch between a thread cache and a central list.
+struct block_chain {
+  void* head = nullptr;
+  void* tail = nullptr;
+  std::size_t count = 0;
+
+  void push(void* block) noexcept {
+    *static_cast<void**>(block) = head;
+    if (head == nullptr) tail = block;
+    head = block;
+    ++count;
+  }
+};
+
+class span_arena {
+ public:
+  // Spans hold at least this many blocks (the span grows past min_span_bytes for large classes).
+  static constexpr std::size_t kMinBlocksPerSpan = 8;
+
+  // `block_size`: a multiple of 8; `block_alignment`: a power of two dividing block_size, at most
+  // 4096; `min_span_bytes`: a power of two. Upstream must honour an alignment of span_bytes().
+  span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
+             std::pmr::memory_resource& upstream, stats_counters& counters) noexcept;
+  ~span_arena() { release_all(); }
+  span_arena(const span_arena&) = delete;
+  span_arena& operator=(const span_arena&) = delete;
+
+  // Moves up to `n` (>= 1) blocks onto `out`. Takes a new span from upstream only when no span has a
+  // free block; an upstream throw then propagates with nothing changed. Returns how many moved (>= 1).
+  std::size_t take(block_chain& out, std::size_t n);
+
+  // Gives back one block this arena handed out.
+  void give(void* block) noexcept;
+
+  // Gives every entirely free span back to upstream; returns the bytes given back.
+  std::size_t release_unused() noexcept;
+  // Gives every span back; every block handed out becomes invalid.
+  void release_all() noexcept;
+
+  std::size_t span_bytes() const noexcept { return span_bytes_; }
+  std::size_t blocks_per_span() const noexcept { return capacity_; }
+  std::size_t span_count() const noexcept { return spans_; }
+  std::size_t bytes_held() const noexcept { return bytes_held_.load(std::memory_order_relaxed); }
+
+ private:
+  struct span_header {
+    span_header* prev;
+    span_header* next;
+    void* free;               // blocks given back, linked through their first word
+    std::byte* bump;          // the next block never handed out
+    std::size_t free_count;   // blocks on `free` plus blocks from `bump` to the end
+  };
+  struct span_list {
+    span_header* head = nullptr;
+    span_header* tail = nullptr;
+  };
+
+  span_header* span_of(void* block) const noexcept {
+    return reinterpret_cast<span_header*>(reinterpret_cast<std::uintptr_t>(block) & ~(span_bytes_ - 1));
+  }
+  static void push_front(span_list& l, span_header* s) noexcept;
+  static void push_back(span_list& l, span_header* s) noexcept;
+  static void unlink(span_list& l, span_header* s) noexcept;
+  void grow();
+  void give_back(span_header* s) noexcept;
+
+  std::size_t stride_;
+  std::size_t first_offset_;  // of the first block from the span start
+  std::size_t span_bytes_;
+  std::size_t capacity_;      // blocks per span
+  std::pmr::memory_resource* upstream_;
+  stats_counters* counters_;
+  span_list available_;  // spans with at least one free block; entirely free ones towards the back
+  span_list full_;       // spans with none
+  std::size_t spans_ = 0;
+  std::atomic<std::size_t> bytes_held_{0};
+};
+
+}  // namespace allocbench::detail

@@ -1,0 +1,162 @@
+#include "allocator/span_arena.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <new>
+#include <set>
+#include <vector>
+
+#include "pmr/testing/test_upstream.h"
+
+namespace allocbench::detail {
+namespace {
+
+using allocbench::testing::test_upstream;
+
+std::vector<void*> drain_chain(block_chain& chain) {
+  std::vector<void*> out;
+  for (void* p = chain.head; out.size() < chain.count; p = *static_cast<void**>(p)) out.push_back(p);
+  chain = block_chain{};
+  return out;
+}
+
+TEST(SpanArena, TakesBlocksFromOneAlignedSpan) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(64, 64, 64 * 1024, up, counters);
+  EXPECT_EQ(arena.span_bytes(), 64u * 1024);
+  EXPECT_EQ(arena.blocks_per_span(), (64u * 1024 - 64) / 64);
+  block_chain chain;
+  EXPECT_EQ(arena.take(chain, 10), 10u);
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  EXPECT_EQ(arena.bytes_held(), 64u * 1024);
+  std::set<void*> seen;
+  for (void* p : drain_chain(chain)) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 64, 0u);
+    EXPECT_TRUE(seen.insert(p).second);
+    arena.give(p);
+  }
+  arena.release_all();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+TEST(SpanArena, LargeClassesGetLargerSpans) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(32768, 4096, 64 * 1024, up, counters);
+  EXPECT_GE(arena.blocks_per_span(), span_arena::kMinBlocksPerSpan);
+  EXPECT_EQ(arena.span_bytes() & (arena.span_bytes() - 1), 0u);
+  block_chain chain;
+  arena.take(chain, 2);
+  for (void* p : drain_chain(chain)) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 4096, 0u);
+    arena.give(p);
+  }
+}
+
+TEST(SpanArena, ShortBatchRatherThanANewSpan) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(4096, 4096, 64 * 1024, up, counters);  // 15 blocks per span
+  const std::size_t per_span = arena.blocks_per_span();
+  block_chain chain;
+  EXPECT_EQ(arena.take(chain, per_span - 1), per_span - 1);
+  block_chain more;
+  EXPECT_EQ(arena.take(more, 5), 1u);  // what is left, no upstream call
+  EXPECT_EQ(up.allocate_calls(), 1u);
+  block_chain again;
+  EXPECT_EQ(arena.take(again, 5), 5u);  // none left: a new span
+  EXPECT_EQ(up.allocate_calls(), 2u);
+}
+
+TEST(SpanArena, ReleaseUnusedReturnsOnlyEntirelyFreeSpans) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(1024, 1024, 16 * 1024, up, counters);
+  const std::size_t per_span = arena.blocks_per_span();
+  block_chain chain;
+  std::vector<void*> blocks;
+  for (int span = 0; span < 3; ++span) {
+    arena.take(chain, per_span);
+    for (void* p : drain_chain(chain)) blocks.push_back(p);
+  }
+  ASSERT_EQ(arena.span_count(), 3u);
+  // Free everything except one block of the second span.
+  void* kept = blocks[per_span + 1];
+  *static_cast<std::uint64_t*>(kept) = 0x1234;
+  for (void* p : blocks) {
+    if (p != kept) arena.give(p);
+  }
+  EXPECT_EQ(arena.release_unused(), 2 * arena.span_bytes());
+  EXPECT_EQ(arena.span_count(), 1u);
+  EXPECT_EQ(up.outstanding_blocks(), 1u);
+  EXPECT_EQ(*static_cast<std::uint64_t*>(kept), 0x1234u);
+  EXPECT_EQ(arena.release_unused(), 0u);
+  arena.give(kept);
+  EXPECT_EQ(arena.release_unused(), arena.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  EXPECT_EQ(arena.bytes_held(), 0u);
+}
+
+TEST(SpanArena, PartlyUsedSpansAreFilledFirst) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(1024, 1024, 16 * 1024, up, counters);
+  const std::size_t per_span = arena.blocks_per_span();
+  block_chain chain;
+  arena.take(chain, per_span);
+  const std::vector<void*> first = drain_chain(chain);
+  arena.take(chain, per_span);
+  const std::vector<void*> second = drain_chain(chain);
+  for (void* p : first) arena.give(p);  // first span entirely free
+  arena.give(second[0]);                // second span has one free block
+  arena.take(chain, 1);
+  EXPECT_EQ(chain.head, second[0]);
+  arena.give(chain.head);
+  for (std::size_t i = 1; i < per_span; ++i) arena.give(second[i]);
+}
+
+TEST(SpanArena, UpstreamThrowChangesNothing) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(64, 64, 64 * 1024, up, counters);
+  up.fail_at(1);
+  block_chain chain;
+  EXPECT_THROW(arena.take(chain, 4), std::bad_alloc);
+  EXPECT_EQ(chain.count, 0u);
+  EXPECT_EQ(arena.span_count(), 0u);
+  EXPECT_EQ(arena.bytes_held(), 0u);
+  EXPECT_EQ(arena.take(chain, 4), 4u);
+}
+
+// Hands out blocks 16 bytes past an aligned address: ignores the alignment asked for.
+class misaligning_upstream : public std::pmr::memory_resource {
+ public:
+  std::size_t outstanding = 0;
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    ++outstanding;
+    auto* base = static_cast<std::byte*>(::operator new(bytes + 16, std::align_val_t(alignment)));
+    return base + 16;
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    --outstanding;
+    ::operator delete(static_cast<std::byte*>(p) - 16, bytes + 16, std::align_val_t(alignment));
+  }
+  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+};
+
+TEST(SpanArena, UpstreamIgnoringAlignmentIsABadAllocNotCorruption) {
+  misaligning_upstream up;
+  stats_counters counters;
+  span_arena arena(64, 64, 64 * 1024, up, counters);
+  block_chain chain;
+  EXPECT_THROW(arena.take(chain, 1), std::bad_alloc);
+  EXPECT_EQ(up.outstanding, 0u);
+  EXPECT_EQ(arena.span_count(), 0u);
+}
+
+}  // namespace
+}  // namespace allocbench::detail

@@ -1,0 +1,113 @@
+// allocbench::scalable_resource: a general-purpose resource for many threads, in the style of
+// tcmalloc and mimalloc: fine size classes, a cache per thread in front of every class, and a central
+// list per class that carves its blocks from large spans obtained from upstream.
+//
+//   allocbench::scalable_resource r;                        // defaults below
+//   auto best = allocbench::make_preset("scalable");         // configs/allocators/scalable.json
+//
+// Requests:
+// - up to max_size() (= max_small, 32 KiB by default) go to the smallest size class >= the size whose
+//   blocks are aligned to the requested alignment (a class's block alignment is the largest power of
+//   two dividing its size, capped at 4096); allocate(0) gets the smallest class;
+// - larger ones, and alignments no class has (above 4096), go straight to upstream, one upstream
+//   block each, linked so that release() and the destructor return them;
+// - a non-power-of-two alignment throws std::invalid_argument; a size that cannot be served (near
+//   SIZE_MAX) throws std::bad_alloc; an upstream that throws propagates; each leaves nothing changed.
+//
+// Threads (allocator/scalable_heap.h): each thread keeps per-class free lists; allocate and
+// deallocate touch only those in the common case, with no lock and no atomic read-modify-write. An
+// empty list refills a batch from its class's central list, a full one flushes a batch there; each
+// central list has its own lock and its own spans, so no lock is shared by all classes. A block freed
+// by another thread goes into the freeing thread's cache. Each thread's lists are bounded per class
+// (growing as the class is used) and in total (thread_cache_bytes); a thread's cache goes back to the
+// central lists when it exits. The resource may be destroyed while threads that used it still run.
+// Caches come from allocator/thread_cache_registry.h, which has room for 255 live instances that keep
+// caches: further instances work, but every call goes to the central lists (a class lock per call).
+// Upstream calls of different classes may run at once: the upstream must be thread-safe.
+//
+// Memory: spans are span_bytes (a power of two, larger for large classes so that a span holds at
+// least 8 blocks), aligned to their size, from upstream. release_unused() gives back every span whose
+// blocks are all free in the central lists (after draining the calling thread's cache; blocks cached
+// by other threads keep their spans); release() and the destructor give back everything.
+//
+// Statistics: exact counts (each thread counts in its own cache; stats() sums the caches under the
+// registry mutex). peak_live_bytes is sampled on the slow paths and raised to the live figure by each
+// stats() call: it can miss a short-lived high point by up to one batch per class and thread.
+// classes has one entry per size class plus a last one named "large" for the upstream blocks.
+// contention_events counts class and large-shard lock acquisitions that found the lock taken.
+//
+// Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
+// name>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <memory_resource>
+#include <string_view>
+#include <vector>
+
+#include "allocator/invalid_free.h"
+#include "allocator/live_block_registry.h"
+#include "allocator/scalable_heap.h"
+#include "pmr/instrumented_resource.h"
+#include "pmr/resource_stats.h"
+
+namespace allocbench {
+
+struct scalable_options {
+  // Size classes: an explicit list (ascending multiples of 8, at most 64 KiB, at most 128 classes;
+  // the last is max_small), or, when empty, the spacing below.
+  std::vector<std::size_t> classes;
+  std::size_t small_step = 16;            // classes this far apart (a multiple of 8) ...
+  std::size_t small_step_limit = 128;     // ... up to here, then
+  std::size_t classes_per_doubling = 4;   // this many per power of two (1..64) ...
+  std::size_t max_small = 32 * 1024;      // ... up to this, the largest class (<= 64 KiB)
+  std::size_t span_bytes = 64 * 1024;     // smallest span from upstream: a power of two, 4 KiB..1 GiB
+  std::size_t batch_bytes = 8 * 1024;     // a refill or flush moves about this many bytes ...
+  std::size_t max_batch = 32;             // ... but at most this many blocks (2..1024), at least 2
+  std::size_t class_cache_batches = 8;    // a thread caches at most this many batches of a class
+  std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all its classes
+  bool checked = kCheckedByDefault;       // detect double free / foreign pointer (invalid_free.h)
+};
+
+class scalable_resource final : public instrumented_resource {
+ public:
+  // Throws std::invalid_argument naming the option when one is out of range.
+  explicit scalable_resource(const scalable_options& options = {},
+                             std::pmr::memory_resource* upstream = std::pmr::get_default_resource());
+  ~scalable_resource() override;
+
+  // The largest request served from a size class.
+  std::size_t max_size() const noexcept { return heap_.classes().max_small(); }
+  // The class sizes, ascending.
+  std::vector<std::size_t> class_sizes() const;
+  // The usable size a request gets from a class, or 0 when it goes to upstream directly.
+  std::size_t usable_size(std::size_t bytes, std::size_t alignment) const noexcept;
+  // Bytes per span of the class that serves `bytes` (alignment 1); 0 for large requests.
+  std::size_t span_bytes_for(std::size_t bytes) const noexcept;
+  // Threads that hold a cache of this resource now.
+  std::size_t thread_count() const { return heap_.thread_count(); }
+  // The calling thread's current bound on cached blocks of the class serving `bytes`.
+  std::size_t local_cache_bound(std::size_t bytes);
+  bool checked() const noexcept { return checked_; }
+
+  // Drains the calling thread's cache, then gives every span whose blocks are all free back to
+  // upstream. Returns the bytes given back. Live blocks are untouched; safe while other threads run.
+  std::size_t release_unused();
+
+  resource_stats stats() const override;
+  void release() override;
+  std::string_view kind() const noexcept override { return "scalable"; }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override;
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
+  [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
+
+  bool checked_;
+  detail::scalable_heap heap_;
+  std::unique_ptr<detail::live_block_registry> registry_;  // null unless checked
+};
+
+}  // namespace allocbench
