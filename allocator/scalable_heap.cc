@@ -89,7 +89,8 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
   if (scalable_thread_cache* tc = local()) {
     thread_class_list& l = tc->lists[c];
     void* p = l.head;
-    if (p != nullptr) {
+    const bool refilled = p == nullptr;
+    if (!refilled) {
       l.head = *static_cast<void**>(p);
     } else {
       p = tc->refill(c, *central_[c], policy_, peak_);
@@ -97,6 +98,9 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     l.credit += 1;
     add_relaxed(l.allocations, 1);
     add_relaxed(tc->requested_in, bytes);
+    // Sampled again with this block counted: a thread whose whole run fits in one batch would
+    // otherwise publish nothing above zero, and its peak would read 0.
+    if (refilled) tc->sample(c, policy_, peak_);
     return p;
   }
   void* p = central_[c]->take_one();
