@@ -15,14 +15,14 @@ namespace {
 
 TEST(ReadmeExample, PresetBehindPmrVectorAndMap) {
   // --- README example begins ---
-  auto pool = allocbench::make_preset("seed_baseline");  // or load_resource("my_layout.json")
+  auto pool = allocbench::make_preset("scalable");  // or load_resource("my_layout.json")
 
   std::pmr::vector<float> observation(84 * 84, 0.0f, pool.get());
   std::pmr::map<std::pmr::string, std::pmr::vector<int>> episodes(pool.get());
   episodes["episode-1"].assign({1, 2, 3});  // key, value and tree nodes all come from `pool`
 
   allocbench::resource_stats s = pool->stats();
-  // s.live_blocks, s.peak_live_bytes, s.overhead_ratio(), s.classes[i] (one per route) ...
+  // s.live_blocks, s.peak_live_bytes, s.overhead_ratio(), s.classes[i] (one per size class) ...
   // --- README example ends ---
 
   EXPECT_EQ(episodes.get_allocator().resource(), pool.get());
@@ -31,8 +31,17 @@ TEST(ReadmeExample, PresetBehindPmrVectorAndMap) {
   EXPECT_GE(s.live_blocks, 3u);
   EXPECT_GE(s.live_usable_bytes, observation.size() * sizeof(float));
   EXPECT_GE(s.overhead_ratio(), 1.0);
+  ASSERT_FALSE(s.classes.empty());
+  EXPECT_EQ(s.classes.back().name, "large");  // blocks above the largest class
+}
+
+TEST(ReadmeExample, SeedPresetRoutesBySize) {
+  auto seed = allocbench::make_preset("seed_baseline");
+  std::pmr::vector<char> v(20, 'x', seed.get());
+  const allocbench::resource_stats s = seed->stats();
   ASSERT_EQ(s.classes.size(), 5u);  // four routes and the best-fit fallback
   EXPECT_EQ(s.classes[0].name, "slab32");
+  EXPECT_EQ(s.classes[0].live_blocks, 1u);
 }
 
 TEST(ReadmeExample, ResourceBuiltInCode) {
