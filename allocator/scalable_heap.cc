@@ -6,6 +6,7 @@
 
 #include "allocator/block_pool.h"
 #include "allocator/request.h"
+#include "allocator/scope_hooks.h"
 
 namespace allocbench::detail {
 namespace {
@@ -153,7 +154,11 @@ scalable_thread_cache* scalable_heap::local() noexcept {
   } catch (...) {
     return nullptr;  // no memory for a cache: this thread uses the central lists directly
   }
-  if (cache != nullptr) tls_last_thread_cache = last_thread_cache{id_, cache};
+  if (cache != nullptr) {
+    tls_last_thread_cache.cache = cache;
+    tls_last_thread_cache.heap_id = id_;
+    refresh_fast_id();
+  }
   return static_cast<scalable_thread_cache*>(cache);
 }
 
@@ -175,7 +180,7 @@ void scalable_heap::destroy_cache(void* cache, bool thread_exit) noexcept {
   auto* tc = static_cast<scalable_thread_cache*>(cache);
   // At thread exit this runs on the exiting thread: forget the cache so that a later call on this
   // thread (another thread_local's destructor) cannot reach it.
-  if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};
+  if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};  // fast_id 0
   for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
   fold_into_extras(*tc);
   delete tc;

@@ -23,6 +23,7 @@
 
 #include "allocator/class_central_list.h"
 #include "allocator/large_block_shards.h"
+#include "allocator/last_thread_cache.h"
 #include "allocator/live_bytes_peak.h"
 #include "allocator/scalable_thread_cache.h"
 #include "allocator/size_class_map.h"
@@ -31,16 +32,6 @@
 #include "pmr/resource_stats.h"
 
 namespace allocbench::detail {
-
-// The calling thread's most recently used cache and the id of the heap it belongs to: one compare
-// instead of the registry's table lookup while a thread keeps using one resource. Ids are never reused,
-// so an entry left by a destroyed heap never matches; a thread's entry is cleared when its cache is
-// destroyed at its exit.
-struct last_thread_cache {
-  std::uint64_t heap_id = 0;
-  void* cache = nullptr;
-};
-inline constinit thread_local last_thread_cache tls_last_thread_cache = {};
 
 struct scalable_heap_config {
   size_class_params classes;
@@ -63,11 +54,11 @@ class scalable_heap final : private thread_cache_owner {
 
   // A block from this thread's cache, or nullptr when only the slow path can serve the request.
   void* try_allocate(std::size_t bytes, std::size_t alignment) noexcept {
-    // This thread last used another resource (the slow path looks its cache up and remembers it),
-    // has no cache yet (its first call: the slow path attaches one), or can have none (too many
-    // instances, or the thread is exiting: the slow path uses the central list). Tested first, while
-    // few registers are live.
-    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return nullptr;
+    // An allocation scope is open on this thread (the slow path reports to it), this thread last used
+    // another resource (the slow path looks its cache up and remembers it), has no cache yet (its
+    // first call: the slow path attaches one), or can have none (too many instances, or the thread is
+    // exiting: the slow path uses the central list). One compare: see last_thread_cache::fast_id.
+    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return nullptr;
     // Larger than any class (sizes near SIZE_MAX too), or the fast path is off: fast_bound_ is
     // max_small + 1, or 0 in checked mode.
     if (bytes >= fast_bound_) [[unlikely]] return nullptr;
@@ -89,8 +80,8 @@ class scalable_heap final : private thread_cache_owner {
 
   // Puts a block into this thread's cache; false when only the slow path can take it.
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
-    // Another resource's cache is this thread's last, or there is none: as above.
-    if (tls_last_thread_cache.heap_id != id_) [[unlikely]] return false;
+    // A scope is open, or another resource's cache is this thread's last, or there is none: as above.
+    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
     // Large blocks, or the fast path is off.
     if (bytes >= fast_bound_) [[unlikely]] return false;
     const std::size_t c = map_.class_of(bytes);

@@ -30,9 +30,31 @@
 
 namespace allocbench::detail {
 
+// Whether add_relaxed may use one x86-64 `add` to memory. Not under ThreadSanitizer, which does not see
+// inline assembly: there the portable load and store below keep every access visible to it.
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if !__has_feature(thread_sanitizer)
+#define ALLOCBENCH_ADD_TO_MEMORY 1
+#endif
+#else
+#define ALLOCBENCH_ADD_TO_MEMORY 1
+#endif
+#endif
+
 // A counter with one writer: a plain load and store, no atomic read-modify-write.
+// GCC never fuses an atomic load and store into one instruction, so the portable form costs a load,
+// an add and a store (plus an address computation) on the fast path, four times per allocate+free
+// pair. On x86-64 an aligned 8-byte store is atomic whatever instruction does it, so a non-locked
+// `add` to memory is exactly a relaxed load followed by a relaxed store by the one writer: readers on
+// other threads see the old value or the new one, never a torn one.
 inline void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t v) noexcept {
+#ifdef ALLOCBENCH_ADD_TO_MEMORY
+  static_assert(sizeof(counter) == sizeof(std::uint64_t) && std::atomic<std::uint64_t>::is_always_lock_free);
+  asm("addq %1, %0" : "+m"(counter) : "er"(v) : "cc");
+#else
   counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+#endif
 }
 
 // What bounds every thread's cache of one resource (fixed at construction).

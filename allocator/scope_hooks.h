@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "allocator/last_thread_cache.h"
+
 namespace std::pmr {
 class memory_resource;
 }
@@ -25,6 +27,18 @@ class scope_frame {
 };
 
 inline constinit thread_local scope_frame* tls_scope_top = nullptr;
+
+// Keeps the scalable fast path's key in step with the scope stack: that path tests only
+// tls_last_thread_cache.fast_id, which must not match any heap while a scope is open.
+inline void refresh_fast_id() noexcept {
+  tls_last_thread_cache.fast_id = tls_scope_top == nullptr ? tls_last_thread_cache.heap_id : 0;
+}
+
+// Every change of the scope stack goes through here.
+inline void set_scope_top(scope_frame* top) noexcept {
+  tls_scope_top = top;
+  refresh_fast_id();
+}
 
 void notify_scopes_allocate(const std::pmr::memory_resource* r, std::size_t bytes) noexcept;
 void notify_scopes_deallocate(const std::pmr::memory_resource* r, std::size_t bytes) noexcept;

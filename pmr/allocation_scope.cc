@@ -36,13 +36,13 @@ allocation_scope::allocation_scope(std::pmr::memory_resource& watched, scratch_a
 void allocation_scope::open() noexcept {
   target = watched_;
   parent = detail::tls_scope_top;
-  detail::tls_scope_top = this;
+  detail::set_scope_top(this);
 }
 
 allocation_scope::~allocation_scope() {
   if (detail::tls_scope_top != this) [[unlikely]] scope_closed_out_of_order();
   if (scratch_) scratch_->release();  // while still open: the scope sees its chunks go back
-  detail::tls_scope_top = parent;
+  detail::set_scope_top(parent);
   if (final_report_ != nullptr) *final_report_ = report();
 }
 

@@ -36,20 +36,17 @@ scalable_resource::scalable_resource(const scalable_options& options, std::pmr::
 
 scalable_resource::~scalable_resource() = default;  // heap_ gives everything back
 
-// The fast path lives in allocator/scalable_heap.h. An open allocation scope on this thread sends the
-// call to the slow path, which reports to it: then the fast path makes no call of its own and needs
-// no registers saved.
+// The fast path lives in allocator/scalable_heap.h. An open allocation scope on this thread makes it
+// refuse (its key, last_thread_cache::fast_id, matches no heap then), so the call goes to the slow
+// path, which reports to the scope: the fast path makes no call of its own and needs no registers
+// saved.
 void* scalable_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
-  if (detail::tls_scope_top == nullptr) [[likely]] {
-    if (void* p = heap_.try_allocate(bytes, alignment)) [[likely]] return p;
-  }
+  if (void* p = heap_.try_allocate(bytes, alignment)) [[likely]] return p;
   return allocate_slow(bytes, alignment);
 }
 
 void scalable_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
-  if (detail::tls_scope_top == nullptr) [[likely]] {
-    if (heap_.try_deallocate(p, bytes, alignment)) [[likely]] return;
-  }
+  if (heap_.try_deallocate(p, bytes, alignment)) [[likely]] return;
   deallocate_slow(p, bytes, alignment);
 }
 

@@ -1,0 +1,22 @@
+// The calling thread's most recently used scalable_heap cache, and the one key the fast path compares.
+#pragma once
+
+#include <cstdint>
+
+namespace allocbench::detail {
+
+// One compare instead of the registry's table lookup while a thread keeps using one resource. Heap
+// ids start at 1 and are never reused, so an entry left by a destroyed heap never matches; a thread's
+// entry is cleared when its cache is destroyed at its exit.
+//
+// fast_id is heap_id while no allocation scope is open on this thread, and 0 (no heap's id) while one
+// is: the fast path compares only fast_id, so a single compare covers both "this heap's cache" and
+// "no scope to report to". Whoever changes tls_scope_top or heap_id calls refresh_fast_id().
+struct last_thread_cache {
+  std::uint64_t fast_id = 0;  // read by the fast path, with cache: first, on one line
+  void* cache = nullptr;
+  std::uint64_t heap_id = 0;  // read by the slow path, which serves scoped calls too
+};
+inline constinit thread_local last_thread_cache tls_last_thread_cache = {};
+
+}  // namespace allocbench::detail
