@@ -19,6 +19,7 @@
 #include "bench/counting_resource.h"
 #include "bench/spsc_queue.h"
 #include "bench/trace.h"
+#include "pmr/tensor_buffer.h"
 
 namespace allocbench::bench {
 
@@ -49,6 +50,10 @@ class thread_executor {
         umap_(&counting_) {
     tensors_.reserve(trace.slots);
     for (std::uint32_t i = 0; i < trace.slots; ++i) tensors_.emplace_back(&counting_);
+    if (trace.uses_buffers) {
+      buffers_.reserve(trace.slots);
+      for (std::uint32_t i = 0; i < trace.slots; ++i) buffers_.emplace_back(&counting_);  // no memory yet
+    }
     if (trace.uses_maps) {
       // Keys longer than the small-string buffer, so that each key is an allocation too.
       keys_.reserve(trace.slots);
@@ -84,6 +89,28 @@ class thread_executor {
       case op_kind::tensor_drop:
         std::pmr::vector<float>(&counting_).swap(tensors_[o.slot]);
         return true;
+      case op_kind::buffer_resize: {
+        // tensor_buffer reallocates to exactly the new shape when it grows, keeping the contents.
+        allocbench::tensor_buffer<float>& b = buffers_[o.slot];
+        b.resize(allocbench::tensor_shape::flat(o.size));
+        if (b.capacity() > 2 * b.size()) b.shrink_to_fit();  // the same give-back rule as the vectors
+        return true;
+      }
+      case op_kind::buffer_grow: {
+        // A request's tensor grows a token at a time. Reallocating to the exact size every token would
+        // copy the whole tensor per token and time memcpy, not the allocator, so growth past the
+        // capacity first reserves twice the capacity (a resize up, then down: shrinking keeps the
+        // storage), as the vector it replaces did.
+        allocbench::tensor_buffer<float>& b = buffers_[o.slot];
+        if (o.size > b.capacity()) {
+          b.resize(allocbench::tensor_shape::flat(std::max<std::size_t>(o.size, 2 * b.capacity())));
+        }
+        b.resize(allocbench::tensor_shape::flat(o.size));
+        return true;
+      }
+      case op_kind::buffer_drop:
+        allocbench::tensor_buffer<float>(&counting_).swap(buffers_[o.slot]);
+        return true;
       case op_kind::map_insert:
         map_.emplace(std::piecewise_construct, std::forward_as_tuple(std::string_view(keys_[o.slot])),
                      std::forward_as_tuple(std::size_t(o.size), 'm'));
@@ -117,6 +144,7 @@ class thread_executor {
       }
     }
     for (std::pmr::vector<float>& v : tensors_) std::pmr::vector<float>(&counting_).swap(v);
+    for (allocbench::tensor_buffer<float>& b : buffers_) allocbench::tensor_buffer<float>(&counting_).swap(b);
     // Swapped with empty ones (not clear()ed), so that the bucket array goes back too.
     decltype(map_)(&counting_).swap(map_);
     decltype(umap_)(&counting_).swap(umap_);
@@ -185,6 +213,7 @@ class thread_executor {
   std::vector<void*> slots_;
   std::vector<std::uint32_t> sizes_;  // each live raw slot's size, for release_all
   std::vector<std::pmr::vector<float>> tensors_;
+  std::vector<allocbench::tensor_buffer<float>> buffers_;  // 64-byte aligned (the container's default)
   std::vector<std::string> keys_;
   std::pmr::map<std::pmr::string, std::pmr::string, std::less<>> map_;
   std::pmr::unordered_map<std::pmr::string, std::pmr::string, string_view_hash, std::equal_to<>> umap_;

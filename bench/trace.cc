@@ -62,11 +62,15 @@ std::uint32_t size_sampler::operator()(rng_t& rng) const {
 class live_set_generator {
  public:
   live_set_generator(const workload_config& w, std::uint64_t seed)
-      : w_(w), rng_(seed), carrier_pick_(w.carrier_weights, 4) {
+      : w_(w), rng_(seed) {
     std::vector<double> weights;
     for (const lifetime_class& c : w.lifetimes) {
       weights.push_back(c.weight);
       sizes_.emplace_back(c.sizes);
+      carrier_picks_.emplace_back(c.carrier_weights, kCarrierCount);
+      uses_maps_ = uses_maps_ || c.carrier_weights[int(carrier::map)] > 0 ||
+                   c.carrier_weights[int(carrier::unordered_map)] > 0;
+      uses_buffers_ = uses_buffers_ || c.carrier_weights[int(carrier::tensor_buffer)] > 0;
     }
     lifetime_pick_ = weighted_pick(weights.data(), weights.size());
     item_.resize(w.live_cap);
@@ -77,7 +81,8 @@ class live_set_generator {
   thread_trace run() {
     thread_trace t;
     t.slots = std::uint32_t(w_.live_cap);
-    t.uses_maps = w_.carrier_weights[int(carrier::map)] > 0 || w_.carrier_weights[int(carrier::unordered_map)] > 0;
+    t.uses_maps = uses_maps_;
+    t.uses_buffers = uses_buffers_;
     t.ops.reserve(w_.ops_per_thread + w_.live_cap);
     ops_ = &t.ops;
     for (std::size_t i = 0; i < w_.ops_per_thread; ++i) step(i);
@@ -104,7 +109,8 @@ class live_set_generator {
     if (!tensors_.empty() && w_.tensor_resize_probability > 0 && uniform01(rng_) < w_.tensor_resize_probability) {
       const std::uint32_t s = tensors_[std::uniform_int_distribution<std::size_t>(0, tensors_.size() - 1)(rng_)];
       item_[s].size = sizes_[item_[s].lifetime](rng_);
-      emit(op_kind::tensor_resize, s, floats(item_[s].size));
+      emit(item_[s].how == carrier::tensor ? op_kind::tensor_resize : op_kind::buffer_resize, s,
+           floats(item_[s].size));
       return;
     }
     const bool allocate = live() < w_.live_cap && (uniform01(rng_) < w_.allocate_probability || live() == 0);
@@ -131,7 +137,7 @@ class live_set_generator {
   void acquire(std::size_t now) {
     const std::size_t lt = lifetime_pick_(rng_);
     const lifetime_class& c = w_.lifetimes[lt];
-    const carrier how = carrier(carrier_pick_(rng_));
+    const carrier how = carrier(carrier_picks_[lt](rng_));
     const std::uint32_t size = sizes_[lt](rng_);
     const std::uint32_t s = free_slots_.back();
     free_slots_.pop_back();
@@ -139,7 +145,8 @@ class live_set_generator {
     switch (how) {
       case carrier::raw: emit(op_kind::allocate, s, size); break;
       case carrier::tensor:
-        emit(op_kind::tensor_resize, s, floats(size));
+      case carrier::tensor_buffer:
+        emit(how == carrier::tensor ? op_kind::tensor_resize : op_kind::buffer_resize, s, floats(size));
         position_[s] = tensors_.size();
         tensors_.push_back(s);
         break;
@@ -162,8 +169,9 @@ class live_set_generator {
     const item& it = item_[s];
     switch (it.how) {
       case carrier::raw: emit(op_kind::deallocate, s, it.size); break;
-      case carrier::tensor: {
-        emit(op_kind::tensor_drop, s, 0);
+      case carrier::tensor:
+      case carrier::tensor_buffer: {
+        emit(it.how == carrier::tensor ? op_kind::tensor_drop : op_kind::buffer_drop, s, 0);
         const std::uint32_t last = tensors_.back();
         tensors_[position_[s]] = last;
         position_[last] = position_[s];
@@ -192,14 +200,16 @@ class live_set_generator {
 
   const workload_config& w_;
   rng_t rng_;
-  weighted_pick lifetime_pick_, carrier_pick_;
-  std::vector<size_sampler> sizes_;
+  weighted_pick lifetime_pick_;
+  std::vector<size_sampler> sizes_;          // per lifetime class
+  std::vector<weighted_pick> carrier_picks_;  // per lifetime class
+  bool uses_maps_ = false, uses_buffers_ = false;
   std::vector<item> item_;
   std::vector<std::size_t> position_;  // a tensor slot's index in tensors_
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::uint32_t> random_;
   std::deque<std::uint32_t> fifo_;
-  std::vector<std::uint32_t> tensors_;
+  std::vector<std::uint32_t> tensors_;  // live tensor and tensor_buffer slots: what a resize picks from
   using due = std::pair<std::size_t, std::uint32_t>;
   std::priority_queue<due, std::vector<due>, std::greater<due>> scoped_;
   std::vector<op>* ops_ = nullptr;
@@ -224,11 +234,13 @@ thread_trace ring_trace(const workload_config& w, std::uint64_t seed) {
 }
 
 // requests: `in_flight` requests per thread; each operation adds a token to a random request (a KV
-// block of a drawn size, and its tensor grows by token_floats); a finished request frees everything.
+// block of a drawn size, and its activation tensor_buffer grows by token_floats); a finished request
+// frees everything.
 thread_trace requests_trace(const workload_config& w, std::uint64_t seed) {
   rng_t rng(seed);
   const size_sampler draw(w.sizes);
   thread_trace t;
+  t.uses_buffers = true;
   const std::uint32_t per_request = w.max_tokens;
   t.slots = std::uint32_t(w.requests_in_flight) * per_request;
   t.ops.reserve(w.ops_per_thread + t.slots);
@@ -245,7 +257,7 @@ thread_trace requests_trace(const workload_config& w, std::uint64_t seed) {
   auto finish = [&](std::uint32_t ri) {
     request& r = reqs[ri];
     for (std::uint32_t k = 0; k < r.tokens; ++k) t.ops.push_back(op{op_kind::deallocate, ri * per_request + k, r.sizes[k]});
-    if (r.tokens > 0) t.ops.push_back(op{op_kind::tensor_drop, ri, 0});
+    if (r.tokens > 0) t.ops.push_back(op{op_kind::buffer_drop, ri, 0});
   };
   for (request& r : reqs) start(r);
   while (t.ops.size() < w.ops_per_thread) {
@@ -260,7 +272,7 @@ thread_trace requests_trace(const workload_config& w, std::uint64_t seed) {
     t.ops.push_back(op{op_kind::allocate, ri * per_request + r.tokens, size});
     r.sizes.push_back(size);
     ++r.tokens;
-    t.ops.push_back(op{op_kind::tensor_resize, ri, r.tokens * w.token_floats});
+    t.ops.push_back(op{op_kind::buffer_grow, ri, r.tokens * w.token_floats});
   }
   for (std::uint32_t ri = 0; ri < reqs.size(); ++ri) finish(ri);
   return t;

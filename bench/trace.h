@@ -17,6 +17,9 @@ enum class op_kind : std::uint8_t {
   deallocate,     // deallocate(slots[slot], size)
   tensor_resize,  // tensors[slot].resize(size floats); shrink_to_fit when it shrank below half
   tensor_drop,    // give tensors[slot]'s storage back
+  buffer_resize,  // buffers[slot].resize({size}) floats, kept contents; shrink_to_fit below half
+  buffer_grow,    // requests: the same, but growing past the capacity reserves twice the capacity
+  buffer_drop,    // give buffers[slot]'s storage back
   map_insert,     // map[key(slot)] = string of `size` bytes
   map_erase,      // map.erase(key(slot))
   umap_insert,    // the same on the unordered_map
@@ -28,13 +31,14 @@ enum class op_kind : std::uint8_t {
 struct op {
   op_kind kind;
   std::uint32_t slot;
-  std::uint32_t size;  // bytes (allocate, deallocate, send, map inserts) or floats (tensor_resize)
+  std::uint32_t size;  // bytes (allocate, deallocate, send, map inserts) or floats (tensor and buffer resizes)
 };
 
 struct thread_trace {
   std::vector<op> ops;
   std::uint32_t slots = 0;  // size of the slot arrays the ops index
   bool uses_maps = false;
+  bool uses_buffers = false;  // the executor builds its tensor_buffer slots only when they are used
   bool handoff = false;     // ring_handoff: the runner wires the threads into a ring of queues
 };
 

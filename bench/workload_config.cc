@@ -2,6 +2,9 @@
 // and reason before any thread starts. The schema is documented in workload_config.h.
 #include "bench/workload_config.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "pmr/config_error.h"
 #include "pmr/json_fields.h"
 
@@ -80,15 +83,34 @@ double probability(const json_fields& f, std::string_view key, double fallback, 
   return p;
 }
 
-std::vector<lifetime_class> parse_lifetimes(const json_fields& root, const size_distribution& sizes) {
-  if (!root.has("lifetimes")) return {lifetime_class{lifetime_kind::random, 1.0, 0, 0, sizes}};
+// Reads parent's "containers" object, if any, into `weights` (which keeps its values otherwise).
+void parse_containers(const json_fields& parent, double (&weights)[kCarrierCount]) {
+  if (!parent.has("containers")) return;
+  const json_fields f = parent.object("containers");
+  f.reject_unknown({"raw", "tensor", "map", "unordered_map", "tensor_buffer"});
+  const char* names[kCarrierCount] = {"raw", "tensor", "map", "unordered_map", "tensor_buffer"};  // carrier order
+  double total = 0;
+  for (int i = 0; i < kCarrierCount; ++i) {
+    weights[i] = f.number_or(names[i], 0.0);
+    if (!(weights[i] >= 0)) f.fail(names[i], "must be a non-negative number");
+    total += weights[i];
+  }
+  if (!(total > 0)) f.fail("must give at least one carrier a positive weight");
+}
+
+std::vector<lifetime_class> parse_lifetimes(const json_fields& root, const size_distribution& sizes,
+                                            const double (&carriers)[kCarrierCount]) {
+  lifetime_class fallback;
+  fallback.sizes = sizes;
+  std::copy(std::begin(carriers), std::end(carriers), fallback.carrier_weights);
+  if (!root.has("lifetimes")) return {fallback};
   const nlohmann::json& list = root.array("lifetimes");
   if (list.empty()) root.fail("lifetimes", "must have at least one element");
   std::vector<lifetime_class> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json_fields f = root.element("lifetimes", i);
-    f.reject_unknown({"kind", "weight", "ops", "sizes"});
-    lifetime_class c;
+    f.reject_unknown({"kind", "weight", "ops", "sizes", "containers"});
+    lifetime_class c = fallback;
     const std::string kind = f.string("kind");
     if (kind == "random") c.kind = lifetime_kind::random;
     else if (kind == "fifo") c.kind = lifetime_kind::fifo;
@@ -103,24 +125,11 @@ std::vector<lifetime_class> parse_lifetimes(const json_fields& root, const size_
     } else if (f.has("ops")) {
       f.fail("ops", "only a scoped lifetime has \"ops\"");
     }
-    c.sizes = f.has("sizes") ? parse_sizes(f, "sizes") : sizes;
+    if (f.has("sizes")) c.sizes = parse_sizes(f, "sizes");
+    parse_containers(f, c.carrier_weights);
     out.push_back(std::move(c));
   }
   return out;
-}
-
-void parse_containers(const json_fields& root, workload_config& w) {
-  if (!root.has("containers")) return;
-  const json_fields f = root.object("containers");
-  f.reject_unknown({"raw", "tensor", "map", "unordered_map"});
-  const char* names[4] = {"raw", "tensor", "map", "unordered_map"};
-  double total = 0;
-  for (int i = 0; i < 4; ++i) {
-    w.carrier_weights[i] = f.number_or(names[i], 0.0);
-    if (!(w.carrier_weights[i] >= 0)) f.fail(names[i], "must be a non-negative number");
-    total += w.carrier_weights[i];
-  }
-  if (!(total > 0)) f.fail("must give at least one carrier a positive weight");
 }
 
 }  // namespace
@@ -175,8 +184,8 @@ workload_config parse_workload(const nlohmann::json& doc, const std::string& sou
   w.allocate_probability = probability(root, "allocate_probability", 0.5, false, true);
   w.live_cap = root.size_or("live_cap", 4096);
   if (w.live_cap < 1 || w.live_cap > (std::size_t{1} << 24)) root.fail("live_cap", "must be 1..16777216");
-  w.lifetimes = parse_lifetimes(root, w.sizes);
-  parse_containers(root, w);
+  parse_containers(root, w.carrier_weights);
+  w.lifetimes = parse_lifetimes(root, w.sizes, w.carrier_weights);
   w.tensor_resize_probability = probability(root, "tensor_resize_probability", 0.0, true, false);
 
   // Pattern-specific sections: present exactly when their pattern is chosen, or a typo in "pattern"

@@ -23,18 +23,22 @@
 //     "allocate_probability": 0.65,        optional (0.5), in (0, 1]
 //     "live_cap": 4096,                    optional (4096), >= 1, most items a thread holds (live_set)
 //     "lifetimes": [<lifetime>, ...],      optional ([{"kind": "random", "weight": 1}]), live_set only
-//     "containers": {"raw": 1, "tensor": 0, "map": 0, "unordered_map": 0},
+//     "containers": {"raw": 1, "tensor": 0, "tensor_buffer": 0, "map": 0, "unordered_map": 0},
 //                                          optional (raw only): weights of what carries an allocation:
 //                                            raw           - allocate/deallocate on the resource
 //                                            tensor        - a std::pmr::vector<float> of size/4 floats
+//                                            tensor_buffer - an allocbench::tensor_buffer<float> of shape
+//                                                            {size/4}, 64-byte aligned
 //                                            map           - an entry of a std::pmr::map of pmr strings
 //                                            unordered_map - the same in a std::pmr::unordered_map
 //     "tensor_resize_probability": 0.0,    optional (0), in [0, 1): chance that an operation resizes a
-//                                            live tensor to a freshly drawn size instead (grow or shrink)
+//                                            live tensor or tensor_buffer to a freshly drawn size instead
+//                                            (grow or shrink; the contents are kept)
 //     "ring": {"queue_capacity": 256},     ring_handoff only: blocks in flight per thread pair, 1..65536
 //     "requests": {"in_flight": 4,         requests only: concurrent requests per thread, 1..1024
 //                  "tokens": [16, 256],    tokens per request, uniform in [lo, hi], 1 <= lo <= hi <= 65536
-//                  "token_floats": 64} }   floats the request's tensor grows by per token, >= 1
+//                  "token_floats": 64} }   floats the request's activation tensor (a tensor_buffer of
+//                                            shape {tokens * token_floats}) grows by per token, >= 1
 //
 //   <sizes> := {"buckets": [16, 32], "weights": [0.5, 0.5]}   weighted buckets (same length, weights > 0)
 //            | {"uniform": [lo, hi]}                          uniform integers, 1 <= lo <= hi
@@ -43,7 +47,8 @@
 //   <lifetime> := {"kind": "random", "weight": w}   freed when a free picks it (uniform over live items)
 //               | {"kind": "fifo", "weight": w}     freed oldest-first when a free picks this class
 //               | {"kind": "scoped", "weight": w, "ops": [lo, hi]}   freed exactly lo..hi operations later
-//     each may carry its own "sizes" (default: the workload's).
+//     each may carry its own "sizes" and "containers" (default: the workload's), e.g. long-lived
+//     samples in tensor_buffers beside short-lived raw blocks.
 //
 // Errors: a bad file throws config_error (pmr/config_error.h) naming the file, the field's JSON path
 // (e.g. "lifetimes[1].ops") and the reason. Parsing checks everything a run needs, so a bad config fails
@@ -62,7 +67,10 @@ namespace allocbench::bench {
 
 enum class workload_pattern { live_set, ring_handoff, requests };
 enum class lifetime_kind { random, fifo, scoped };
-enum class carrier { raw, tensor, map, unordered_map };
+// The order is the index into workload_config::carrier_weights; tensor_buffer comes last so that the
+// older carriers keep their indices.
+enum class carrier { raw, tensor, map, unordered_map, tensor_buffer };
+inline constexpr int kCarrierCount = 5;
 
 struct size_distribution {
   enum class kind { buckets, uniform, list } type = kind::list;
@@ -75,6 +83,7 @@ struct lifetime_class {
   double weight = 1.0;
   std::uint32_t min_ops = 0, max_ops = 0;  // scoped only
   size_distribution sizes;
+  double carrier_weights[kCarrierCount] = {1, 0, 0, 0, 0};  // what carries this class's items
 };
 
 struct workload_config {
@@ -91,7 +100,7 @@ struct workload_config {
   double allocate_probability = 0.5;
   std::size_t live_cap = 4096;
   std::vector<lifetime_class> lifetimes;
-  double carrier_weights[4] = {1, 0, 0, 0};  // indexed by carrier
+  double carrier_weights[kCarrierCount] = {1, 0, 0, 0, 0};  // indexed by carrier; lifetimes' default
   double tensor_resize_probability = 0.0;
   std::size_t queue_capacity = 256;
   std::size_t requests_in_flight = 4;

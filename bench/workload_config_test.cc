@@ -60,8 +60,10 @@ TEST(WorkloadConfig, ReportWorkloadsMatchTheReport) {
     EXPECT_EQ(w.ops_per_thread, 200000u);
     ASSERT_EQ(w.lifetimes.size(), 1u);
     EXPECT_EQ(w.lifetimes[0].kind, lifetime_kind::random);
-    EXPECT_EQ(w.carrier_weights[0], 1.0);
-    EXPECT_EQ(w.carrier_weights[1] + w.carrier_weights[2] + w.carrier_weights[3], 0.0);
+    for (const double* weights : {w.carrier_weights, w.lifetimes[0].carrier_weights}) {
+      EXPECT_EQ(weights[int(carrier::raw)], 1.0);
+      for (int c = 1; c < kCarrierCount; ++c) EXPECT_EQ(weights[c], 0.0) << "carrier " << c;
+    }
   }
 }
 
@@ -107,6 +109,64 @@ TEST(WorkloadConfig, RequestsFile) {
   EXPECT_EQ(w.max_tokens, 7u);
   EXPECT_EQ(w.token_floats, 64u);
 }
+
+// The tensor_buffer carrier, at workload level and per lifetime class (which replaces the default).
+TEST(WorkloadConfig, TensorBufferCarrier) {
+  const nlohmann::json doc = nlohmann::json::parse(R"({
+    "name": "buffers", "sizes": {"list": [256]},
+    "lifetimes": [{"kind": "random", "weight": 1, "containers": {"tensor_buffer": 3, "map": 1}},
+                  {"kind": "fifo", "weight": 1}],
+    "containers": {"raw": 1, "tensor_buffer": 1}})");
+  const workload_config w = parse_workload(doc, "inline.json");
+  EXPECT_DOUBLE_EQ(w.carrier_weights[int(carrier::tensor_buffer)], 1.0);
+  EXPECT_DOUBLE_EQ(w.carrier_weights[int(carrier::raw)], 1.0);
+  ASSERT_EQ(w.lifetimes.size(), 2u);
+  EXPECT_DOUBLE_EQ(w.lifetimes[0].carrier_weights[int(carrier::tensor_buffer)], 3.0);
+  EXPECT_DOUBLE_EQ(w.lifetimes[0].carrier_weights[int(carrier::map)], 1.0);
+  EXPECT_DOUBLE_EQ(w.lifetimes[0].carrier_weights[int(carrier::raw)], 0.0) << "an override replaces";
+  EXPECT_DOUBLE_EQ(w.lifetimes[1].carrier_weights[int(carrier::tensor_buffer)], 1.0) << "the default";
+  EXPECT_DOUBLE_EQ(w.lifetimes[1].carrier_weights[int(carrier::raw)], 1.0);
+}
+
+TEST(WorkloadConfig, ShippedContainerWorkloadsUseTensorBuffers) {
+  const workload_config replay = load_workload(kWorkloads + "replay_buffer.json");
+  ASSERT_EQ(replay.lifetimes[0].kind, lifetime_kind::random);  // the long-lived samples
+  EXPECT_GT(replay.lifetimes[0].carrier_weights[int(carrier::tensor_buffer)], 0.0);
+}
+
+struct inline_bad_case {
+  const char* json;
+  const char* field;
+  const char* reason;
+};
+
+class BadContainers : public ::testing::TestWithParam<inline_bad_case> {};
+
+TEST_P(BadContainers, NameFileFieldAndReason) {
+  const inline_bad_case& c = GetParam();
+  try {
+    parse_workload(nlohmann::json::parse(c.json), "inline.json");
+    FAIL() << c.json << " was accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), "inline.json");
+    EXPECT_EQ(e.field(), c.field);
+    EXPECT_NE(e.reason().find(c.reason), std::string::npos) << "reason: " << e.reason();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Inline, BadContainers,
+    ::testing::Values(
+        inline_bad_case{R"({"name": "x", "sizes": {"list": [8]}, "containers": {"tensor_buffer": -1}})",
+                        "containers.tensor_buffer", "must be a non-negative number"},
+        inline_bad_case{R"({"name": "x", "sizes": {"list": [8]}, "containers": {"tensor_bufer": 1}})",
+                        "containers.tensor_bufer", "unknown field"},
+        inline_bad_case{R"({"name": "x", "sizes": {"list": [8]},
+                            "lifetimes": [{"kind": "fifo", "weight": 1, "containers": {"tensor_buffer": 0}}]})",
+                        "lifetimes[0].containers", "at least one carrier"},
+        inline_bad_case{R"({"name": "x", "sizes": {"list": [8]},
+                            "lifetimes": [{"kind": "fifo", "weight": 1, "containers": {"tensor_buffer": "1"}}]})",
+                        "lifetimes[0].containers.tensor_buffer", "must be a number"}));
 
 struct bad_case {
   const char* file;

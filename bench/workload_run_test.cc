@@ -2,6 +2,7 @@
 // well-formed and deterministic, every run frees all it allocates, and our resources' stats agree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 #include <set>
@@ -63,20 +64,40 @@ TEST_P(Workload, TraceIsDeterministicAndEndsEmpty) {
   if (a[0].handoff) return;  // the ring's plan has no slots; the runner checks its balance
   // Replay the slot states: no double allocation or free, and nothing live at the end (so the
   // runner may wrap around).
-  std::vector<int> raw(a[0].slots, 0), tensor(a[0].slots, 0), map(a[0].slots, 0);
+  std::vector<int> raw(a[0].slots, 0), tensor(a[0].slots, 0), buffer(a[0].slots, 0), map(a[0].slots, 0);
   for (const op& o : a[0].ops) {
     switch (o.kind) {
       case op_kind::allocate: ASSERT_EQ(raw[o.slot]++, 0); break;
       case op_kind::deallocate: ASSERT_EQ(raw[o.slot]--, 1); break;
       case op_kind::tensor_resize: tensor[o.slot] = 1; break;
       case op_kind::tensor_drop: ASSERT_EQ(tensor[o.slot], 1); tensor[o.slot] = 0; break;
+      case op_kind::buffer_resize: case op_kind::buffer_grow:
+        ASSERT_TRUE(a[0].uses_buffers);
+        buffer[o.slot] = 1;
+        break;
+      case op_kind::buffer_drop: ASSERT_EQ(buffer[o.slot], 1); buffer[o.slot] = 0; break;
       case op_kind::map_insert: case op_kind::umap_insert: ASSERT_EQ(map[o.slot]++, 0); break;
       case op_kind::map_erase: case op_kind::umap_erase: ASSERT_EQ(map[o.slot]--, 1); break;
       default: FAIL() << "unexpected op";
     }
   }
   for (std::uint32_t s = 0; s < a[0].slots; ++s) {
-    ASSERT_EQ(raw[s] + tensor[s] + map[s], 0) << "slot " << s << " live at the end";
+    ASSERT_EQ(raw[s] + tensor[s] + buffer[s] + map[s], 0) << "slot " << s << " live at the end";
+  }
+}
+
+// Which shipped workloads carry items in tensor_buffers: the report's four stay raw-only.
+TEST(Traces, TensorBuffersWhereTheWorkloadAsksForThem) {
+  for (const std::string& path : shipped_workloads()) {
+    SCOPED_TRACE(path);
+    const workload_config w = tiny(path);
+    const thread_trace t = generate_traces(w, 1)[0];
+    const bool buffer_ops = std::any_of(t.ops.begin(), t.ops.end(), [](const op& o) {
+      return o.kind == op_kind::buffer_resize || o.kind == op_kind::buffer_grow;
+    });
+    const bool expected = w.name == "replay_buffer" || w.name == "inference_kv";
+    EXPECT_EQ(t.uses_buffers, expected);
+    EXPECT_EQ(buffer_ops, expected);
   }
 }
 
