@@ -27,6 +27,7 @@
 #include "allocator/class_central_list.h"
 #include "allocator/live_bytes_peak.h"
 #include "allocator/size_class_map.h"
+#include "allocator/stats_counters.h"  // kCacheLine
 
 namespace allocbench::detail {
 
@@ -73,7 +74,10 @@ struct thread_class_list {
   std::int64_t credit = 0;  // blocks the list may still take: max - blocks in the list
 };
 
-class scalable_thread_cache {
+// Cache-line aligned (and so padded to whole lines): each thread writes its cache on every call, so
+// no other object may share a line with it. Allocated with `new`, a cache could otherwise sit right
+// after another thread's hot data (glibc gives threads shared arenas once there are many).
+class alignas(kCacheLine) scalable_thread_cache {
  public:
   static constexpr std::size_t kMaxClasses = size_class_map::kMaxClasses;
 

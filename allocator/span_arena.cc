@@ -1,5 +1,6 @@
 #include "allocator/span_arena.h"
 
+#include <algorithm>
 #include <bit>
 #include <new>
 
@@ -10,7 +11,11 @@ namespace allocbench::detail {
 span_arena::span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
                        std::pmr::memory_resource& upstream, stats_counters& counters) noexcept
     : stride_(block_size),
-      first_offset_(round_up(sizeof(span_header), block_alignment)),
+      // Blocks start on a cache line of their own, past the header's: the central list writes the
+      // header under its lock while threads use the span's blocks, and a block whose size is a
+      // multiple of 64 then never straddles two lines (a straddling block shares lines with both
+      // neighbours, which may belong to other threads).
+      first_offset_(round_up(sizeof(span_header), std::max(block_alignment, kCacheLine))),
       span_bytes_(std::bit_ceil(first_offset_ + kMinBlocksPerSpan * block_size)),
       upstream_(&upstream),
       counters_(&counters) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <string_view>
 
 #include "bench/backend_client.h"
 #include "bench/cli_args.h"
@@ -66,8 +67,26 @@ void plot(const std::string& workspace, const fs::path& json, const fs::path& pn
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "plot failed: %s\n", cmd.c_str());
 }
 
+constexpr const char* kUsage =
+    "usage: bazel run //bench:<workload> -- [flags]     (or //bench:all for every workload)\n"
+    "  --allocators=a,b     allocators to run (default: all; an unknown name lists the known ones)\n"
+    "  --threads=1,2,4      thread counts (default: the workload's \"threads\")\n"
+    "  --ops=N              one pass of N ops per thread, instead of repeating the trace\n"
+    "  --min-seconds=S      repeat each thread's trace for S seconds per run (default: the workload's)\n"
+    "  --reps=N             repetitions, allocators interleaved; medians reported (default 3)\n"
+    "  --out=DIR            where <workload>.csv/.json/.png go (default: bench/results)\n"
+    "  --layout=FILE.json   also run a resource layout of your own (repeatable)\n"
+    "  --no-plot            skip the PNG\n"
+    "  --workload=NAME|FILE the workload (set by each //bench:<workload> target)\n";
+
 int run(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
   const ab::cli_args args(argc, argv);
   args.reject_unknown({"workload", "allocators", "threads", "ops", "min-seconds", "reps", "out", "layout", "no-plot"});
   const std::string workspace = env_or("BUILD_WORKSPACE_DIRECTORY", "");
