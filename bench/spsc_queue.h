@@ -16,38 +16,57 @@ struct handed_block {
   std::uint32_t size;
 };
 
+// Each side keeps its own copy of the other side's index and rereads the shared one only when the
+// copy says full (producer) or empty (consumer): otherwise every push and pop would pull the other
+// core's cache line, and at tens of millions of ops per second the harness would measure that
+// ping-pong rather than the allocator.
 class spsc_queue {
  public:
   explicit spsc_queue(std::size_t capacity) : slots_(capacity + 1) {}
 
   bool try_push(handed_block b) noexcept {
-    const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    const std::size_t next = tail + 1 == slots_.size() ? 0 : tail + 1;
-    if (next == head_.load(std::memory_order_acquire)) return false;
+    if (full()) return false;
+    const std::size_t tail = producer_.tail;
     slots_[tail] = b;
-    tail_.store(next, std::memory_order_release);  // publishes the block (and its touched bytes)
+    producer_.tail = advance(tail);
+    tail_.store(producer_.tail, std::memory_order_release);  // publishes the block (and its touched bytes)
     return true;
   }
 
   // Exact for the producer (only it adds), which is the only caller.
-  bool full() const noexcept {
-    const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    const std::size_t next = tail + 1 == slots_.size() ? 0 : tail + 1;
-    return next == head_.load(std::memory_order_acquire);
+  bool full() noexcept {
+    const std::size_t next = advance(producer_.tail);
+    if (next != producer_.head_seen) return false;
+    producer_.head_seen = head_.load(std::memory_order_acquire);
+    return next == producer_.head_seen;
   }
 
   bool try_pop(handed_block& out) noexcept {
-    const std::size_t head = head_.load(std::memory_order_relaxed);
-    if (head == tail_.load(std::memory_order_acquire)) return false;
+    const std::size_t head = consumer_.head;
+    if (head == consumer_.tail_seen) {
+      consumer_.tail_seen = tail_.load(std::memory_order_acquire);
+      if (head == consumer_.tail_seen) return false;
+    }
     out = slots_[head];
-    head_.store(head + 1 == slots_.size() ? 0 : head + 1, std::memory_order_release);
+    consumer_.head = advance(head);
+    head_.store(consumer_.head, std::memory_order_release);
     return true;
   }
 
  private:
+  std::size_t advance(std::size_t i) const noexcept { return i + 1 == slots_.size() ? 0 : i + 1; }
+
   std::vector<handed_block> slots_;
-  alignas(64) std::atomic<std::size_t> head_{0};  // consumer's index, apart from the producer's
-  alignas(64) std::atomic<std::size_t> tail_{0};
+  alignas(64) std::atomic<std::size_t> head_{0};  // written by the consumer
+  alignas(64) std::atomic<std::size_t> tail_{0};  // written by the producer
+  alignas(64) struct {
+    std::size_t tail = 0;       // == tail_, the producer's own copy
+    std::size_t head_seen = 0;  // head_ as last read: the consumer is at least this far
+  } producer_;
+  alignas(64) struct {
+    std::size_t head = 0;       // == head_
+    std::size_t tail_seen = 0;  // tail_ as last read
+  } consumer_;
 };
 
 }  // namespace allocbench::bench
