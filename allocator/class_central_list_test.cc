@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -15,8 +17,8 @@ using allocbench::testing::test_upstream;
 TEST(ClassCentralList, TakeOneAndGiveBack) {
   test_upstream up;
   stats_counters counters;
-  class_central_list central(128, 128, 64 * 1024, up, counters);
-  void* p = central.take_one();
+  class_central_list central(128, 128, 64 * 1024, up, counters, 1);
+  void* p = central.take_one(0);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(central.bytes_held(), central.span_bytes());
   *static_cast<void**>(p) = nullptr;
@@ -28,13 +30,13 @@ TEST(ClassCentralList, TakeOneAndGiveBack) {
 TEST(ClassCentralList, ConcurrentBatchesLoseNothing) {
   test_upstream up;
   stats_counters counters;
-  class_central_list central(64, 64, 16 * 1024, up, counters);
+  class_central_list central(64, 64, 16 * 1024, up, counters, 2);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&central] {
+    threads.emplace_back([&central, t] {
       for (int round = 0; round < 200; ++round) {
         block_chain chain;
-        while (chain.count < 48) central.take(chain, 48 - chain.count);
+        while (chain.count < 48) central.take(chain, 48 - chain.count, std::size_t(t));
         central.give(chain.head, chain.count);
       }
     });
@@ -44,6 +46,53 @@ TEST(ClassCentralList, ConcurrentBatchesLoseNothing) {
   central.release_unused();
   EXPECT_EQ(central.bytes_held(), 0u);
   EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+// Blocks go back to the shard whose span holds them, whoever gives them and in whatever order: so a
+// shard's refills never hand out another shard's blocks.
+TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 16 * 1024, up, counters, 3);
+  ASSERT_EQ(central.shard_count(), 3u);
+  const auto span_of = [&](void* p) { return reinterpret_cast<std::uintptr_t>(p) & ~(central.span_bytes() - 1); };
+  block_chain a, b;
+  central.take(a, 8, 0);
+  central.take(b, 8, 4);  // 4 % 3: shard 1
+  ASSERT_EQ(a.count, 8u);
+  ASSERT_EQ(b.count, 8u);
+  EXPECT_NE(span_of(a.head), span_of(b.head)) << "two shards never carve from one span";
+  EXPECT_EQ(central.bytes_held(), 2 * central.span_bytes());
+
+  // One chain alternating between the shards, as a thread that freed both threads' blocks flushes it.
+  std::vector<void*> blocks;
+  for (void* p = a.head; p != nullptr && blocks.size() < 8; p = *static_cast<void**>(p)) blocks.push_back(p);
+  std::vector<void*> others;
+  for (void* p = b.head; p != nullptr && others.size() < 8; p = *static_cast<void**>(p)) others.push_back(p);
+  block_chain mixed;
+  for (std::size_t i = 0; i < 8; ++i) {
+    mixed.push(blocks[i]);
+    mixed.push(others[i]);
+  }
+  central.give(mixed.head, mixed.count);
+
+  // Shard 1's next refill takes only blocks of shard 1's span (its freed ones first).
+  block_chain again;
+  central.take(again, 8, 1);
+  for (void* p = again.head; again.count > 0 && p != nullptr;) {
+    EXPECT_EQ(span_of(p), span_of(b.head));
+    if (p == again.tail) break;
+    p = *static_cast<void**>(p);
+  }
+  central.give(again.head, again.count);
+  EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+TEST(ClassCentralList, NoShardsIsAnError) {
+  test_upstream up;
+  stats_counters counters;
+  EXPECT_THROW(class_central_list(64, 64, 16 * 1024, up, counters, 0), std::invalid_argument);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <bit>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "allocator/block_pool.h"
 #include "allocator/request.h"
@@ -27,6 +28,10 @@ void validate(const scalable_heap_config& c) {
   if (c.class_cache_batches == 0 || c.class_cache_batches > 1024) {
     bad_config("class_cache_batches must be 1..1024, got " + std::to_string(c.class_cache_batches));
   }
+  if (c.central_shards > kMaxCentralShards) {
+    bad_config("central_shards must be 0 (one per CPU) .. " + std::to_string(kMaxCentralShards) + ", got " +
+               std::to_string(c.central_shards));
+  }
   if (c.thread_cache_bytes > kMaxChunkBytes) {
     bad_config("thread_cache_bytes must be at most " + std::to_string(kMaxChunkBytes) + ", got " +
                std::to_string(c.thread_cache_bytes));
@@ -36,6 +41,14 @@ void validate(const scalable_heap_config& c) {
 const scalable_heap_config& validated(const scalable_heap_config& c) {
   validate(c);
   return c;
+}
+
+// 0 means one shard per CPU the machine reports (at least 1, at most 16): the threads that can run at
+// once, each wanting spans of its own.
+std::size_t shard_count(std::size_t configured) {
+  if (configured != 0) return configured;
+  const std::size_t cpus = std::thread::hardware_concurrency();
+  return cpus == 0 ? 1 : (cpus > 16 ? 16 : cpus);
 }
 
 std::uint64_t next_heap_id() noexcept {
@@ -54,6 +67,7 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     : id_(next_heap_id()), map_(validated(config).classes), counters_(&counters), large_(upstream, counters) {
   fast_bound_ = config.fast_path ? map_.max_small() + 1 : 0;
   policy_.total_bytes = config.thread_cache_bytes;
+  const std::size_t shards = shard_count(config.central_shards);
   for (std::size_t c = 0; c < map_.count(); ++c) {
     const std::size_t size = map_.size(c);
     std::size_t batch = config.batch_bytes / size;
@@ -63,7 +77,7 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     policy_.batch[c] = std::uint32_t(batch);
     policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
     central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
-                                                            upstream, counters));
+                                                            upstream, counters, shards));
   }
 }
 
@@ -104,7 +118,7 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     if (refilled) tc->sample(c, policy_, peak_);
     return p;
   }
-  void* p = central_[c]->take_one();
+  void* p = central_[c]->take_one(0);  // rare (no cache): any shard serves
   add(extra_[c].allocations, 1);
   add(extra_requested_in_, bytes);
   peak_.add(std::int64_t(map_.size(c)));
@@ -162,7 +176,12 @@ scalable_thread_cache* scalable_heap::local() noexcept {
   return static_cast<scalable_thread_cache*>(cache);
 }
 
-void* scalable_heap::create_cache() { return new scalable_thread_cache; }
+void* scalable_heap::create_cache() {
+  auto* tc = new scalable_thread_cache;
+  // Round robin: threads that start together (and so most likely run at once) get different shards.
+  tc->shard = std::uint32_t(next_shard_.fetch_add(1, std::memory_order_relaxed));
+  return tc;
+}
 
 void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
   for (std::size_t c = 0; c < map_.count(); ++c) {

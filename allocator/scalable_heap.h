@@ -33,6 +33,8 @@
 
 namespace allocbench::detail {
 
+inline constexpr std::size_t kMaxCentralShards = 64;
+
 struct scalable_heap_config {
   size_class_params classes;
   std::size_t span_bytes = 64 * 1024;           // smallest span, a power of two
@@ -40,6 +42,7 @@ struct scalable_heap_config {
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
+  std::size_t central_shards = 0;               // shards of each central list; 0: one per CPU
   bool fast_path = true;                        // off: every call takes the slow path (checked mode)
 };
 
@@ -168,6 +171,7 @@ class scalable_heap final : private thread_cache_owner {
   std::atomic<std::uint64_t> large_deallocations_{0};
   std::atomic<std::uint64_t> large_bytes_in_{0};
   std::atomic<std::uint64_t> large_bytes_out_{0};
+  std::atomic<std::uint64_t> next_shard_{0};  // the next thread cache's shard (taken modulo the count)
 };
 
 }  // namespace allocbench::detail

@@ -26,7 +26,7 @@ void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& pol
 void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
                                     const thread_cache_policy& policy, live_bytes_peak& peak) {
   block_chain chain;
-  central.take(chain, policy.batch[c]);  // the only call that can throw: nothing changed before it
+  central.take(chain, policy.batch[c], shard);  // the only call that can throw: nothing changed before it
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;

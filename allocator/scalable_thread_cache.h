@@ -85,6 +85,7 @@ class alignas(kCacheLine) scalable_thread_cache {
   thread_class_list lists[kMaxClasses];
   std::atomic<std::uint64_t> requested_in{0};   // sum of requested bytes allocated through this cache
   std::atomic<std::uint64_t> requested_out{0};  // ... and freed through it
+  std::uint32_t shard = 0;  // which shard of each central list this cache refills from (set at creation)
 
   // Blocks list c holds now (owning thread, or under the registry mutex).
   std::int64_t cached(std::size_t c) const noexcept { return state_[c].max - lists[c].credit; }

@@ -15,7 +15,7 @@ using allocbench::testing::test_upstream;
 struct fixture {
   test_upstream up;
   stats_counters counters;
-  class_central_list central{64, 64, 64 * 1024, up, counters};
+  class_central_list central{64, 64, 64 * 1024, up, counters, 1};
   thread_cache_policy policy;
   live_bytes_peak peak;
   scalable_thread_cache cache;

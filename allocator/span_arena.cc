@@ -9,7 +9,7 @@
 namespace allocbench::detail {
 
 span_arena::span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
-                       std::pmr::memory_resource& upstream, stats_counters& counters) noexcept
+                       std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t shard) noexcept
     : stride_(block_size),
       // Blocks start on a cache line of their own, past the header's: the central list writes the
       // header under its lock while threads use the span's blocks, and a block whose size is a
@@ -18,7 +18,8 @@ span_arena::span_arena(std::size_t block_size, std::size_t block_alignment, std:
       first_offset_(round_up(sizeof(span_header), std::max(block_alignment, kCacheLine))),
       span_bytes_(std::bit_ceil(first_offset_ + kMinBlocksPerSpan * block_size)),
       upstream_(&upstream),
-      counters_(&counters) {
+      counters_(&counters),
+      shard_(shard) {
   if (span_bytes_ < min_span_bytes) span_bytes_ = min_span_bytes;
   capacity_ = (span_bytes_ - first_offset_) / stride_;
 }
@@ -51,7 +52,7 @@ void span_arena::grow() {
     throw std::bad_alloc();
   }
   auto* s = ::new (p) span_header{nullptr, nullptr, nullptr,
-                                  static_cast<std::byte*>(p) + first_offset_, capacity_};
+                                  static_cast<std::byte*>(p) + first_offset_, capacity_, shard_};
   push_front(available_, s);
   ++spans_;
   bytes_held_.fetch_add(span_bytes_, std::memory_order_relaxed);

@@ -48,8 +48,9 @@ class span_arena {
 
   // `block_size`: a multiple of 8; `block_alignment`: a power of two dividing block_size, at most
   // 4096; `min_span_bytes`: a power of two. Upstream must honour an alignment of span_bytes().
+  // `shard`: a tag written into every span this arena carves, read back by shard_of().
   span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
-             std::pmr::memory_resource& upstream, stats_counters& counters) noexcept;
+             std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t shard = 0) noexcept;
   ~span_arena() { release_all(); }
   span_arena(const span_arena&) = delete;
   span_arena& operator=(const span_arena&) = delete;
@@ -66,6 +67,11 @@ class span_arena {
   // Gives every span back; every block handed out becomes invalid.
   void release_all() noexcept;
 
+  // The tag of the arena that carved the span holding `block`, for any arena with this span size. The
+  // tag never changes after the span is carved, so it may be read without the arena's lock by whoever
+  // got the block from it.
+  std::uint32_t shard_of(void* block) const noexcept { return span_of(block)->shard; }
+
   std::size_t span_bytes() const noexcept { return span_bytes_; }
   std::size_t blocks_per_span() const noexcept { return capacity_; }
   std::size_t span_count() const noexcept { return spans_; }
@@ -78,6 +84,7 @@ class span_arena {
     void* free;               // blocks given back, linked through their first word
     std::byte* bump;          // the next block never handed out
     std::size_t free_count;   // blocks on `free` plus blocks from `bump` to the end
+    std::uint32_t shard;      // the carving arena's tag (constant)
   };
   struct span_list {
     span_header* head = nullptr;
@@ -102,6 +109,7 @@ class span_arena {
   span_list available_;  // spans with at least one free block; entirely free ones towards the back
   span_list full_;       // spans with none
   std::size_t spans_ = 0;
+  std::uint32_t shard_;
   std::atomic<std::size_t> bytes_held_{0};
 };
 

@@ -22,6 +22,7 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
   c.max_batch = o.max_batch;
   c.class_cache_batches = o.class_cache_batches;
   c.thread_cache_bytes = o.thread_cache_bytes;
+  c.central_shards = o.central_shards;
   // Checked mode must see every call, so it turns the fast path off.
   c.fast_path = !o.checked;
   return c;

@@ -1,0 +1,56 @@
+#include "allocator/class_central_list.h"
+
+#include <stdexcept>
+
+namespace allocbench::detail {
+
+class_central_list::class_central_list(std::size_t block_size, std::size_t block_alignment,
+                                       std::size_t min_span_bytes, std::pmr::memory_resource& upstream,
+                                       stats_counters& counters, std::size_t shards)
+    : counters_(&counters), count_(shards) {
+  if (shards == 0) throw std::invalid_argument("class_central_list: at least one shard");
+  shards_.reserve(shards);
+  for (std::size_t i = 0; i < shards; ++i) {
+    shards_.push_back(std::make_unique<shard_state>(block_size, block_alignment, min_span_bytes, upstream,
+                                                    counters, std::uint32_t(i)));
+  }
+}
+
+void class_central_list::give(void* head, std::size_t count) noexcept {
+  const span_arena& any = shards_[0]->arena;  // every shard's spans have the same size
+  while (count > 0) {
+    shard_state& s = *shards_[any.shard_of(head)];
+    counted_lock lock(s.mu, *counters_);
+    // This shard's run: usually the whole chain (a thread flushes what it took from its own shard).
+    do {
+      void* next = *static_cast<void**>(head);
+      s.arena.give(head);
+      head = next;
+      --count;
+    } while (count > 0 && &*shards_[any.shard_of(head)] == &s);
+  }
+}
+
+std::size_t class_central_list::release_unused() noexcept {
+  std::size_t freed = 0;
+  for (auto& s : shards_) {
+    counted_lock lock(s->mu, *counters_);
+    freed += s->arena.release_unused();
+  }
+  return freed;
+}
+
+void class_central_list::release_all() noexcept {
+  for (auto& s : shards_) {
+    counted_lock lock(s->mu, *counters_);
+    s->arena.release_all();
+  }
+}
+
+std::size_t class_central_list::bytes_held() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& s : shards_) bytes += s->arena.bytes_held();
+  return bytes;
+}
+
+}  // namespace allocbench::detail
