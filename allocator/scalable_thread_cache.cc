@@ -6,11 +6,32 @@ bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& polic
   class_state& s = state_[c];
   const std::size_t more = policy.batch[c];
   if (std::size_t(s.max) + more > policy.max_blocks[c]) return false;
-  if (max_bytes_ + more * policy.size[c] > policy.total_bytes) return false;
+  while (max_bytes_ + more * policy.size[c] > policy.total_bytes) {
+    if (!steal_allowance(c, policy)) return false;
+  }
   s.max += std::int64_t(more);
   lists[c].credit += std::int64_t(more);
   max_bytes_ += more * policy.size[c];
   return true;
+}
+
+bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_policy& policy) noexcept {
+  // Looks at a few classes per call, round robin, so that a cache at its byte cap pays a bounded
+  // price per refill or flush; a victim gives up one batch of allowance it is not using (its list
+  // has at least that many free places), so no block has to move.
+  constexpr std::size_t kLooks = 8;
+  for (std::size_t look = 0; look < kLooks; ++look) {
+    const std::size_t v = next_victim_;
+    next_victim_ = (next_victim_ + 1) % kMaxClasses;
+    if (v == c) continue;
+    const std::int64_t less = policy.batch[v];
+    if (less == 0 || state_[v].max < less || lists[v].credit < less) continue;
+    state_[v].max -= less;
+    lists[v].credit -= less;
+    max_bytes_ -= std::size_t(less) * policy.size[v];
+    return true;
+  }
+  return false;
 }
 
 void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& policy,

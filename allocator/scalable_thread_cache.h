@@ -13,7 +13,9 @@
 //
 // Adaptive bounds: a class's max starts at 0 and grows by one batch at each refill (the class is being
 // used) or overflow, up to policy.max_blocks[c], while the sum over classes of max * size stays within
-// policy.total_bytes. A list over its max flushes one batch (the most recently freed blocks stay).
+// policy.total_bytes. At that cap a growing class takes a batch of allowance from a class that is not
+// using it (fewer blocks cached than its max allows), so the budget follows the classes in use. A
+// list over its max flushes one batch.
 //
 // Invariants: every block in lists[c] is free and belongs to class c's central list's spans. Only the
 // owning thread touches the cache, except under the registry mutex when that thread exits or is known
@@ -118,9 +120,13 @@ class alignas(kCacheLine) scalable_thread_cache {
   };
 
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;
+  // At the byte cap: takes one batch of allowance from a class that leaves it unused; false if none
+  // of the classes looked at can spare one.
+  bool steal_allowance(std::size_t c, const thread_cache_policy& policy) noexcept;
 
   class_state state_[kMaxClasses];
   std::size_t max_bytes_ = 0;  // sum over classes of max * size
+  std::size_t next_victim_ = 0;  // where steal_allowance looks next
 };
 
 }  // namespace allocbench::detail

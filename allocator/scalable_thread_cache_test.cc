@@ -88,6 +88,43 @@ TEST(ScalableThreadCache, TotalBytesCapStopsGrowth) {
   f.cache.drain(0, f.central);
 }
 
+// At the byte cap, a class in use takes allowance from one that leaves its allowance unused.
+TEST(ScalableThreadCache, AtTheByteCapAGrowingClassTakesUnusedAllowance) {
+  fixture f(64 * 8);  // two batches of 64-byte blocks in all
+  f.policy.size[1] = 64;
+  f.policy.batch[1] = 4;
+  f.policy.max_blocks[1] = 12;
+  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
+
+  std::vector<void*> blocks;
+  for (int i = 0; i < 8; ++i) blocks.push_back(f.allocate());  // two refills: the whole budget
+  EXPECT_EQ(f.cache.max_blocks(0), 8u);
+  EXPECT_EQ(f.cache.cached(0), 0);  // every block is out: class 0 uses none of its allowance
+
+  void* q = f.cache.refill(1, second, f.policy, f.peak);  // class 1 starts: its batch fits by taking one of class 0's
+  f.cache.lists[1].credit += 1;
+  EXPECT_EQ(f.cache.max_blocks(1), 4u);
+  EXPECT_EQ(f.cache.max_blocks(0), 4u);
+  EXPECT_EQ(f.cache.cached(0), 0);
+
+  // Class 0 is now bounded by its smaller max: freeing its 8 blocks keeps at most 4 cached, and
+  // class 1, whose list is full, has nothing to give back.
+  for (void* p : blocks) {
+    f.deallocate(p);
+    ASSERT_LE(f.cache.cached(0), 4);
+  }
+  EXPECT_EQ(f.cache.max_blocks(1), 4u);
+
+  *static_cast<void**>(q) = f.cache.lists[1].head;
+  f.cache.lists[1].head = q;
+  f.cache.lists[1].credit -= 1;
+  f.cache.drain(0, f.central);
+  f.cache.drain(1, second);
+  f.central.release_unused();
+  second.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+}
+
 TEST(ScalableThreadCache, CrossThreadStyleFreesOnlyGrowToTheBound) {
   // A cache that only frees (blocks allocated elsewhere) still stays bounded.
   fixture producer;
