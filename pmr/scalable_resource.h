@@ -20,9 +20,10 @@
 // central list has its own spans and locks, so no lock is shared by all classes; it is split into
 // shards (central_shards, by default one per CPU), each thread refilling from its own, so that threads
 // running at once never get neighbouring blocks of one span (which would share cache lines). A block
-// freed by another thread goes into the freeing thread's cache, and from there back to its own shard. Each thread's lists are bounded per class
-// (growing as the class is used) and in total (thread_cache_bytes); a thread's cache goes back to the
-// central lists when it exits. The resource may be destroyed while threads that used it still run.
+// freed by another thread goes into the freeing thread's cache, and from there back to its own shard.
+// Each thread's lists are bounded per class (growing as the class is used) and in total
+// (thread_cache_bytes: at that cap a growing class takes allowance from one that leaves its own
+// unused); a thread's cache goes back to the central lists when it exits. The resource may be destroyed while threads that used it still run.
 // Caches come from allocator/thread_cache_registry.h, which has room for 255 live instances that keep
 // caches: further instances work, but every call goes to the central lists (a class lock per call).
 // Upstream calls of different classes may run at once: the upstream must be thread-safe.
