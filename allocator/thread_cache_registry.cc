@@ -96,7 +96,12 @@ void* thread_cache_owner::attach_slow() {
   thread_cache_entry& e = tls_thread_cache_table[slot_];
   // The entry may hold a stale cache of a destroyed instance that used this slot: that cache was freed
   // with its instance, so it is simply overwritten.
-  caches_.push_back(cache);
+  try {
+    caches_.push_back(cache);
+  } catch (...) {
+    destroy_cache(cache, /*thread_exit=*/false);  // never used: nothing to flush, only to free
+    throw;  // the caller goes on without a cache
+  }
   e.owner = id_;
   e.cache = cache;
   return cache;
