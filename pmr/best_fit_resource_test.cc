@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
 namespace {
 
+using testing::invalid_free_recorder;
 using testing::model_checker;
 using testing::model_options;
 using testing::test_upstream;
@@ -65,22 +67,6 @@ void expect_fully_coalesced(const best_fit_resource& r) {
   ASSERT_EQ(s.classes.size(), 2u);
   EXPECT_EQ(fs.free_bytes, s.classes[0].bytes_held - fs.regions * kRegionHeader);
 }
-
-// Records every invalid free reported while it lives, and puts the previous handler back after.
-class recording_handler {
- public:
-  recording_handler() : previous_(set_invalid_free_handler(&record)) { reports().clear(); }
-  ~recording_handler() { set_invalid_free_handler(previous_); }
-
-  static std::vector<invalid_free_report>& reports() {
-    static std::vector<invalid_free_report> seen;
-    return seen;
-  }
-
- private:
-  static void record(const invalid_free_report& r) { reports().push_back(r); }
-  invalid_free_handler previous_;
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Construction and the contract every resource shares.
@@ -733,8 +719,8 @@ TEST(BestFitResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
 // Checked mode.
 
 TEST(BestFitResource, CheckedModeReportsDoubleFreeAndForeignPointer) {
-  recording_handler handler;
-  auto& reports = recording_handler::reports();
+  invalid_free_recorder handler;
+  auto& reports = invalid_free_recorder::reports();
   test_upstream up;
   best_fit_resource r(make_options(65536, 16384, false, /*checked=*/true), &up);
   void* a = r.allocate(100);
@@ -782,15 +768,15 @@ TEST(BestFitResource, CheckedModeReportsDoubleFreeAndForeignPointer) {
 }
 
 TEST(BestFitResource, CheckedModeForgetsBlocksOnRelease) {
-  recording_handler handler;
+  invalid_free_recorder handler;
   test_upstream up;
   best_fit_resource r(make_options(65536, 256 * 1024, false, /*checked=*/true), &up);
   void* a = r.allocate(100);
   r.release();
   // After release a block handed out before is gone: freeing it is foreign now, not a valid free.
   r.deallocate(a, 100);
-  ASSERT_EQ(recording_handler::reports().size(), 1u);
-  EXPECT_EQ(recording_handler::reports()[0].kind, invalid_free_kind::foreign_pointer);
+  ASSERT_EQ(invalid_free_recorder::reports().size(), 1u);
+  EXPECT_EQ(invalid_free_recorder::reports()[0].kind, invalid_free_kind::foreign_pointer);
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 

@@ -18,15 +18,22 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
+#include "pmr/testing/single_threaded_upstream.h"
+#include "pmr/testing/stats_expectations.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
 namespace {
 
+using testing::expect_same_counts;
+using testing::invalid_free_recorder;
 using testing::model_checker;
 using testing::model_options;
+using testing::single_threaded_upstream;
 using testing::test_upstream;
+using testing::throwing_invalid_free_handler;
 
 constexpr std::size_t kSizeMax = std::numeric_limits<std::size_t>::max();
 
@@ -38,40 +45,6 @@ fixed_slab_options small_slab(std::size_t cache_entries = 0) {
   o.thread_cache_entries = cache_entries;
   return o;
 }
-
-// Every counter that a failed call must leave alone.
-void expect_same_counts(const resource_stats& before, const resource_stats& after) {
-  EXPECT_EQ(after.allocations, before.allocations);
-  EXPECT_EQ(after.deallocations, before.deallocations);
-  EXPECT_EQ(after.live_blocks, before.live_blocks);
-  EXPECT_EQ(after.live_requested_bytes, before.live_requested_bytes);
-  EXPECT_EQ(after.live_usable_bytes, before.live_usable_bytes);
-  EXPECT_EQ(after.total_requested_bytes, before.total_requested_bytes);
-  EXPECT_EQ(after.total_usable_bytes, before.total_usable_bytes);
-  EXPECT_EQ(after.peak_live_bytes, before.peak_live_bytes);
-  EXPECT_EQ(after.bytes_held, before.bytes_held);
-}
-
-// Collects invalid-free reports instead of aborting while alive; restores the previous handler after.
-// The handler is a plain function pointer, so the reports live in a static vector.
-class invalid_free_recorder {
- public:
-  invalid_free_recorder() : previous_(set_invalid_free_handler(&record)) { storage().clear(); }
-  ~invalid_free_recorder() { set_invalid_free_handler(previous_); }
-  invalid_free_recorder(const invalid_free_recorder&) = delete;
-  invalid_free_recorder& operator=(const invalid_free_recorder&) = delete;
-
-  const std::vector<invalid_free_report>& reports() const { return storage(); }
-
- private:
-  static std::vector<invalid_free_report>& storage() {
-    static std::vector<invalid_free_report> seen;
-    return seen;
-  }
-  static void record(const invalid_free_report& r) { storage().push_back(r); }
-
-  invalid_free_handler previous_;
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Sizes and alignments
@@ -807,11 +780,7 @@ TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
 TEST(FixedSlabResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
   // invalid_free.h allows a handler to throw out of deallocate; the resource must not have acted on
   // the bad free before calling it.
-  struct throwing_handler {
-    invalid_free_handler previous = set_invalid_free_handler(
-        [](const invalid_free_report&) { throw std::runtime_error("invalid free"); });
-    ~throwing_handler() { set_invalid_free_handler(previous); }
-  } handler;
+  throwing_invalid_free_handler handler;
   test_upstream up;
   fixed_slab_resource r(checked_slab(), &up);
   void* p = r.allocate(40, 8);
@@ -828,42 +797,6 @@ TEST(FixedSlabResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
 
 // ---------------------------------------------------------------------------------------------------
 // Threads
-
-// An upstream that is deliberately not thread-safe: plain counters in front of a test_upstream. The
-// resource promises to call its upstream from one thread at a time; calls that are not ordered by the
-// resource's own lock are a data race on these counters (reported by tsan, whatever the timing), and
-// calls that happen to overlap also show as max_in_flight() > 1 in any build.
-class single_threaded_upstream : public std::pmr::memory_resource {
- public:
-  explicit single_threaded_upstream(test_upstream& next) : next_(next) {}
-  int max_in_flight() const { return max_in_flight_; }
-  std::size_t calls() const { return calls_; }
-
- private:
-  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    enter();
-    void* p = next_.allocate(bytes, alignment);
-    --in_flight_;
-    return p;
-  }
-  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
-    enter();
-    next_.deallocate(p, bytes, alignment);
-    --in_flight_;
-  }
-  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
-    return this == &other;
-  }
-  void enter() {
-    ++calls_;
-    if (++in_flight_ > max_in_flight_) max_in_flight_ = in_flight_;
-  }
-
-  test_upstream& next_;
-  int in_flight_ = 0;
-  int max_in_flight_ = 0;
-  std::size_t calls_ = 0;
-};
 
 // Blocks carry their owner's tag in every byte, so that a block handed to two threads at once, or
 // written after its free, shows up as a wrong byte when another thread frees it.

@@ -25,12 +25,14 @@
 #include "pmr/fixed_slab_resource.h"
 #include "pmr/routing_resource.h"
 #include "pmr/segregated_resource.h"
+#include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
 namespace {
 
+using testing::invalid_free_recorder;
 using testing::model_checker;
 using testing::model_options;
 using testing::test_upstream;
@@ -55,22 +57,6 @@ void touch(void* p, std::size_t bytes) {
   std::memset(p, 0x22, edge);
   std::memset(static_cast<std::byte*>(p) + bytes - edge, 0x22, edge);
 }
-
-// Records every invalid free reported while it lives, and puts the previous handler back after.
-class recording_handler {
- public:
-  recording_handler() : previous_(set_invalid_free_handler(&record)) { reports().clear(); }
-  ~recording_handler() { set_invalid_free_handler(previous_); }
-
-  static std::vector<invalid_free_report>& reports() {
-    static std::vector<invalid_free_report> seen;
-    return seen;
-  }
-
- private:
-  static void record(const invalid_free_report& r) { reports().push_back(r); }
-  invalid_free_handler previous_;
-};
 
 routing_resource& as_router(instrumented_resource& r) {
   auto* router = dynamic_cast<routing_resource*>(&r);
@@ -641,8 +627,8 @@ TEST(LayoutLoader, GoodLayoutWorks) {
 
 // good_layout asks for checked mode on the router and the tiny slab, whatever the build's default.
 TEST(LayoutLoader, GoodLayoutChecksWhereItAsksTo) {
-  recording_handler handler;
-  auto& reports = recording_handler::reports();
+  invalid_free_recorder handler;
+  auto& reports = invalid_free_recorder::reports();
   test_upstream up;
   std::unique_ptr<instrumented_resource> r = load_resource(kTestdata + "good_layout.json", &up);
   void* direct = r->allocate(70000);

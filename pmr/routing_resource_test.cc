@@ -18,12 +18,14 @@
 
 #include "allocator/invalid_free.h"
 #include "pmr/best_fit_resource.h"
+#include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
 namespace {
 
+using testing::invalid_free_recorder;
 using testing::model_checker;
 using testing::model_options;
 using testing::test_upstream;
@@ -99,22 +101,6 @@ class probe_resource final : public instrumented_resource {
   std::pmr::memory_resource* upstream_;
   std::size_t block_size_;
   std::map<void*, std::pair<std::size_t, std::size_t>> live_;
-};
-
-// Records every invalid free reported while it lives, and puts the previous handler back after.
-class recording_handler {
- public:
-  recording_handler() : previous_(set_invalid_free_handler(&record)) { reports().clear(); }
-  ~recording_handler() { set_invalid_free_handler(previous_); }
-
-  static std::vector<invalid_free_report>& reports() {
-    static std::vector<invalid_free_report> seen;
-    return seen;
-  }
-
- private:
-  static void record(const invalid_free_report& r) { reports().push_back(r); }
-  invalid_free_handler previous_;
 };
 
 route make_route(std::size_t max_size, std::size_t max_alignment, std::unique_ptr<instrumented_resource> r,
@@ -588,8 +574,8 @@ TEST(RoutingResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
 // Checked mode (the router checks its direct blocks; children check their own).
 
 TEST(RoutingResource, CheckedModeReportsBadFreesOfDirectBlocks) {
-  recording_handler handler;
-  auto& reports = recording_handler::reports();
+  invalid_free_recorder handler;
+  auto& reports = invalid_free_recorder::reports();
   probe_router t(/*with_fallback=*/false, /*checked=*/true);
   routing_resource& r = *t.router;
   void* d = r.allocate(3000);
@@ -626,15 +612,15 @@ TEST(RoutingResource, CheckedModeReportsBadFreesOfDirectBlocks) {
 }
 
 TEST(RoutingResource, CheckedChildReportsBadFreesThroughTheRouter) {
-  recording_handler handler;
+  invalid_free_recorder handler;
   test_upstream up;
   auto r = make_best_fit_router(up, /*with_fallback=*/true, /*checked=*/true);
   void* p = r->allocate(100);  // the "small" best-fit child
   r->deallocate(p, 100);
   r->deallocate(p, 100);
-  ASSERT_EQ(recording_handler::reports().size(), 1u);
-  EXPECT_EQ(recording_handler::reports()[0].kind, invalid_free_kind::double_free);
-  EXPECT_EQ(recording_handler::reports()[0].resource, "best_fit");
+  ASSERT_EQ(invalid_free_recorder::reports().size(), 1u);
+  EXPECT_EQ(invalid_free_recorder::reports()[0].kind, invalid_free_kind::double_free);
+  EXPECT_EQ(invalid_free_recorder::reports()[0].resource, "best_fit");
   EXPECT_EQ(r->stats().deallocations, 1u);
 }
 

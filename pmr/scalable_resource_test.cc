@@ -15,6 +15,7 @@
 #include "pmr/allocation_scope.h"
 #include "pmr/config_error.h"
 #include "pmr/presets.h"
+#include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
 
@@ -286,17 +287,13 @@ TEST(ScalableResource, UpstreamFailingEveryNthCall) {
 }
 
 // Checked mode: the handler sees the bad free and the resource ignores it.
-std::vector<invalid_free_kind> g_reports;
-void record_report(const invalid_free_report& r) { g_reports.push_back(r.kind); }
-
 TEST(ScalableResource, CheckedModeReportsDoubleFreeAndForeignPointers) {
   test_upstream up;
   scalable_options o;
   o.checked = true;
   scalable_resource r(o, &up);
   EXPECT_TRUE(r.checked());
-  const invalid_free_handler previous = set_invalid_free_handler(&record_report);
-  g_reports.clear();
+  const testing::invalid_free_recorder recorder;
   void* p = r.allocate(64, 16);
   r.deallocate(p, 64, 16);
   r.deallocate(p, 64, 16);
@@ -304,11 +301,11 @@ TEST(ScalableResource, CheckedModeReportsDoubleFreeAndForeignPointers) {
   r.deallocate(foreign, 64, 16);
   void* q = r.allocate(100, 16);
   r.deallocate(q, 200, 16);
-  set_invalid_free_handler(previous);
-  ASSERT_EQ(g_reports.size(), 3u);
-  EXPECT_EQ(g_reports[0], invalid_free_kind::double_free);
-  EXPECT_EQ(g_reports[1], invalid_free_kind::foreign_pointer);
-  EXPECT_EQ(g_reports[2], invalid_free_kind::size_mismatch);
+  const std::vector<invalid_free_report>& reports = recorder.reports();
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].kind, invalid_free_kind::double_free);
+  EXPECT_EQ(reports[1].kind, invalid_free_kind::foreign_pointer);
+  EXPECT_EQ(reports[2].kind, invalid_free_kind::size_mismatch);
   EXPECT_EQ(r.stats().live_blocks, 1u);  // the mismatched free was ignored
   r.deallocate(q, 100, 16);
   EXPECT_EQ(r.stats().live_blocks, 0u);
