@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/allocator_registry.h"
+#include "bench/peers/peer_contract_check.h"
 #include "bench/peers/peer_resource.h"
 #include "bench/runner.h"
 #include "bench/trace.h"
@@ -39,23 +40,9 @@ TEST(Peer, EveryWorkloadFreesAllItAllocates) {
 
 TEST(Peer, HonoursAlignmentAndReportsUsableSize) {
   std::unique_ptr<std::pmr::memory_resource> r = backend_allocators({})[0].make();
-  auto* peer = dynamic_cast<peer_resource*>(r.get());
-  ASSERT_NE(peer, nullptr);
-  std::vector<void*> held;  // many at once, so that blocks come from every size class
-  for (std::size_t size = 1; size <= 512; ++size) {
-    held.push_back(r->allocate(size, 16));
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(held.back()) % 16, 0u) << size;
-  }
-  for (std::size_t size = 1; size <= 512; ++size) r->deallocate(held[size - 1], size, 16);
-  for (std::size_t align : {8, 16, 64, 256, 4096}) {
-    for (std::size_t size : {1, 8, 17, 24, 40, 100, 4096, 100000}) {
-      void* p = r->allocate(size, align);
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % align, 0u) << size << "@" << align;
-      EXPECT_GE(peer->usable_size(p), size);
-      r->deallocate(p, size, align);
-    }
-  }
-  usage_probe probe(*peer);
+  check_peer_contract(*r);
+  if (::testing::Test::HasFatalFailure()) return;
+  usage_probe probe(*dynamic_cast<peer_resource*>(r.get()));
   void* p = probe.allocate(100, 16);
   EXPECT_GE(probe.overhead_ratio(), 1.0);
   EXPECT_GE(probe.peak_live_bytes(), 100u);

@@ -9,6 +9,7 @@
 
 #include "bench/allocator_registry.h"
 #include "bench/backend_runner.h"
+#include "bench/peers/peer_contract_check.h"
 #include "bench/peers/peer_resource.h"
 #include "bench/results.h"
 #include "bench/runner.h"
@@ -174,23 +175,9 @@ TEST(Runner, RingWithOneSlotQueuesNeitherDeadlocksNorLeaks) {
 TEST(Peers, HonourAlignmentAndReportUsableSize) {
   for (const allocator_entry& e : backend_allocators({})) {
     std::unique_ptr<std::pmr::memory_resource> r = e.make();
-    auto* peer = dynamic_cast<peer_resource*>(r.get());
-    if (peer == nullptr) continue;
+    if (dynamic_cast<peer_resource*>(r.get()) == nullptr) continue;
     SCOPED_TRACE(e.name);
-    std::vector<void*> held;  // many at once, so that blocks come from every size class
-    for (std::size_t size = 1; size <= 512; ++size) {
-      held.push_back(r->allocate(size, 16));
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(held.back()) % 16, 0u) << size;
-    }
-    for (std::size_t size = 1; size <= 512; ++size) r->deallocate(held[size - 1], size, 16);
-    for (std::size_t align : {8, 16, 64, 256, 4096}) {
-      for (std::size_t size : {1, 8, 17, 24, 40, 100, 4096, 100000}) {
-        void* p = r->allocate(size, align);
-        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % align, 0u) << size << "@" << align;
-        EXPECT_GE(peer->usable_size(p), size);
-        r->deallocate(p, size, align);
-      }
-    }
+    check_peer_contract(*r);
   }
 }
 
