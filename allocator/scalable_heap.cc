@@ -58,7 +58,6 @@ std::uint64_t next_heap_id() noexcept {
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
 void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(v, std::memory_order_relaxed); }
-std::uint64_t diff(std::uint64_t a, std::uint64_t b) noexcept { return a > b ? a - b : 0; }
 
 }  // namespace
 
@@ -273,7 +272,7 @@ void scalable_heap::fill_stats(resource_stats& out) const {
     cs.block_size = map_.size(c);
     cs.allocations = allocs[c];
     cs.deallocations = frees[c];
-    cs.live_blocks = diff(allocs[c], frees[c]);
+    cs.live_blocks = clamped_diff(allocs[c], frees[c]);
     cs.bytes_held = central_[c]->bytes_held();
     out.classes.push_back(std::move(cs));
   }
@@ -281,16 +280,11 @@ void scalable_heap::fill_stats(resource_stats& out) const {
   large.name = "large";
   large.allocations = large_allocs;
   large.deallocations = large_frees;
-  large.live_blocks = diff(large_allocs, large_frees);
+  large.live_blocks = clamped_diff(large_allocs, large_frees);
   large.bytes_held = large_.bytes_held();
   out.classes.push_back(std::move(large));
 
-  out.live_blocks = diff(out.allocations, out.deallocations);
-  out.live_requested_bytes = diff(req_in, req_out);
-  out.live_usable_bytes = diff(use_in, use_out);
-  out.live_bytes = out.live_usable_bytes;
-  out.total_requested_bytes = req_in;
-  out.total_usable_bytes = use_in;
+  fill_flow_figures(out, req_in, req_out, use_in, use_out);
   // The sampled peak can lag (live_bytes_peak.h): raise it to the exact live figure just computed.
   peak_.observe(std::int64_t(out.live_bytes));
   const std::int64_t peak = peak_.peak();

@@ -19,14 +19,7 @@ void stats_counters::fill(resource_stats& out) const noexcept {
     use_in += s.usable_in.load(std::memory_order_relaxed);
     use_out += s.usable_out.load(std::memory_order_relaxed);
   }
-  // Read while other threads run, a free can be counted before its allocation: clamp at zero.
-  auto diff = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
-  out.live_blocks = diff(out.allocations, out.deallocations);
-  out.live_requested_bytes = diff(req_in, req_out);
-  out.live_usable_bytes = diff(use_in, use_out);
-  out.live_bytes = out.live_usable_bytes;
-  out.total_requested_bytes = req_in;
-  out.total_usable_bytes = use_in;
+  fill_flow_figures(out, req_in, req_out, use_in, use_out);
   const std::int64_t peak = peak_live_.load(std::memory_order_relaxed);
   out.peak_live_bytes = peak > 0 ? std::uint64_t(peak) : 0;
   if (out.peak_live_bytes < out.live_bytes) out.peak_live_bytes = out.live_bytes;

@@ -23,6 +23,22 @@ inline constexpr std::size_t kCacheLine = 64;
 // The calling thread's small ordinal (0, 1, 2, ... in order of first use), shared by every resource.
 unsigned this_thread_ordinal() noexcept;
 
+// a - b for two counts read while other threads run: a free can be counted before its allocation is
+// seen, so the difference is clamped at zero.
+inline std::uint64_t clamped_diff(std::uint64_t a, std::uint64_t b) noexcept { return a > b ? a - b : 0; }
+
+// Fills out's live and total figures from what flowed in and out (out.allocations and
+// out.deallocations already summed): live_* are the clamped differences, live_bytes the usable ones.
+inline void fill_flow_figures(resource_stats& out, std::uint64_t requested_in, std::uint64_t requested_out,
+                              std::uint64_t usable_in, std::uint64_t usable_out) noexcept {
+  out.live_blocks = clamped_diff(out.allocations, out.deallocations);
+  out.live_requested_bytes = clamped_diff(requested_in, requested_out);
+  out.live_usable_bytes = clamped_diff(usable_in, usable_out);
+  out.live_bytes = out.live_usable_bytes;
+  out.total_requested_bytes = requested_in;
+  out.total_usable_bytes = usable_in;
+}
+
 class stats_counters {
  public:
   static constexpr unsigned kShards = 16;

@@ -9,6 +9,7 @@
 
 #include "allocator/block_pool.h"
 #include "allocator/request.h"
+#include "allocator/stats_counters.h"
 
 namespace allocbench {
 
@@ -183,7 +184,7 @@ resource_stats segregated_resource::stats() const {
     cs.block_size = c->size;
     cs.allocations = c->allocations.load(std::memory_order_relaxed);
     cs.deallocations = c->deallocations.load(std::memory_order_relaxed);
-    cs.live_blocks = cs.allocations > cs.deallocations ? cs.allocations - cs.deallocations : 0;
+    cs.live_blocks = detail::clamped_diff(cs.allocations, cs.deallocations);
     cs.bytes_held = c->pool.bytes_held();
     s.classes.push_back(std::move(cs));
   }
