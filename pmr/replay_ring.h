@@ -32,8 +32,6 @@
 
 #include <compare>
 #include <cstddef>
-#include <cstdio>
-#include <cstdlib>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -44,14 +42,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace allocbench {
+#include "pmr/container_precondition.h"
 
-namespace detail {
-[[noreturn]] inline void replay_ring_precondition_failed(const char* what) noexcept {
-  std::fprintf(stderr, "allocbench::replay_ring: precondition violated: %s\n", what);
-  std::abort();
-}
-}  // namespace detail
+namespace allocbench {
 
 template <class T>
 class replay_ring {
@@ -133,7 +126,7 @@ class replay_ring {
   // Precondition: get_allocator() == other.get_allocator() (aborts otherwise).
   void swap(replay_ring& other) noexcept {
     if (!(alloc_ == other.alloc_)) [[unlikely]] {
-      detail::replay_ring_precondition_failed("swap between rings with unequal allocators");
+      detail::container_precondition_failed("replay_ring", "swap between rings with unequal allocators");
     }
     swap_storage(other);
   }

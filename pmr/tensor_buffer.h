@@ -48,8 +48,6 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstdio>
-#include <cstdlib>
 #include <initializer_list>
 #include <iterator>
 #include <limits>
@@ -63,6 +61,7 @@
 #include <utility>
 
 #include "allocator/request.h"
+#include "pmr/container_precondition.h"
 
 namespace allocbench {
 
@@ -126,13 +125,6 @@ class tensor_shape {
 struct tensor_alignment {
   std::size_t bytes = 64;
 };
-
-namespace detail {
-[[noreturn]] inline void tensor_buffer_precondition_failed(const char* what) noexcept {
-  std::fprintf(stderr, "allocbench::tensor_buffer: precondition violated: %s\n", what);
-  std::abort();
-}
-}  // namespace detail
 
 template <class T>
 class tensor_buffer {
@@ -245,7 +237,7 @@ class tensor_buffer {
   // Precondition: get_allocator() == other.get_allocator() (aborts otherwise).
   void swap(tensor_buffer& other) noexcept {
     if (!(alloc_ == other.alloc_)) [[unlikely]] {
-      detail::tensor_buffer_precondition_failed("swap between buffers with unequal allocators");
+      detail::container_precondition_failed("tensor_buffer", "swap between buffers with unequal allocators");
     }
     swap_storage(other);
   }
