@@ -19,7 +19,8 @@ class_central_list::class_central_list(std::size_t block_size, std::size_t block
 void class_central_list::give(void* head, std::size_t count) noexcept {
   const span_arena& any = shards_[0]->arena;  // every shard's spans have the same size
   while (count > 0) {
-    shard_state& s = *shards_[any.shard_of(head)];
+    const std::uint32_t shard = any.shard_of(head);
+    shard_state& s = *shards_[shard];
     counted_lock lock(s.mu, *counters_);
     // This shard's run: usually the whole chain (a thread flushes what it took from its own shard).
     do {
@@ -27,7 +28,7 @@ void class_central_list::give(void* head, std::size_t count) noexcept {
       s.arena.give(head);
       head = next;
       --count;
-    } while (count > 0 && &*shards_[any.shard_of(head)] == &s);
+    } while (count > 0 && any.shard_of(head) == shard);
   }
 }
 
