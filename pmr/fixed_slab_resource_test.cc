@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "pmr/testing/allocation_script.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/single_threaded_upstream.h"
@@ -602,43 +603,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, FixedSlabModel, ::testing::Values(1, 2, 3, 42, 2
 // ---------------------------------------------------------------------------------------------------
 // Throwing upstream
 
-// A fixed script of 50 allocations (freeing every third block soon after), which crosses several chunk
-// boundaries. An allocation that throws bad_alloc is checked to have changed nothing, then retried.
-// Returns how many allocations threw.
+// 50 allocations of 0, 1, 2, ... bytes (all within the 64-byte block), which cross several chunk
+// boundaries.
 int run_script(fixed_slab_resource& r, const test_upstream& up) {
-  struct block {
-    void* p;
-    std::size_t bytes;
-  };
-  std::vector<block> live;
-  int throws = 0;
-  for (int i = 0; i < 50; ++i) {
-    const std::size_t bytes = std::size_t(i % 65);
-    void* p = nullptr;
-    const resource_stats before = r.stats();
-    try {
-      p = r.allocate(bytes, 8);
-    } catch (const std::bad_alloc&) {
-      ++throws;
-      expect_same_counts(before, r.stats());
-      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
-      p = r.allocate(bytes, 8);  // the failure was one-shot: the resource must serve again
-    }
-    std::memset(p, i, bytes);
-    live.push_back({p, bytes});
-    if (i % 3 == 2) {
-      const block b = live[live.size() - 2];
-      r.deallocate(b.p, b.bytes, 8);
-      live.erase(live.end() - 2);
-    }
-  }
-  const resource_stats s = r.stats();
-  EXPECT_EQ(s.allocations, 50u);
-  EXPECT_EQ(s.live_blocks, live.size());
-  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
-  for (const block& b : live) r.deallocate(b.p, b.bytes, 8);
-  EXPECT_EQ(r.stats().live_blocks, 0u);
-  return throws;
+  std::vector<std::size_t> sizes;
+  for (std::size_t bytes = 0; bytes <= 64; ++bytes) sizes.push_back(bytes);
+  return testing::run_allocation_script(r, up, sizes, 50);
 }
 
 TEST(FixedSlabResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "pmr/testing/allocation_script.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/single_threaded_upstream.h"
@@ -472,44 +473,9 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------------------------------
 // Throwing upstream
 
-// A fixed script of 120 allocations cycling through sizes of four classes (freeing every third block
-// soon after), which takes several chunks per class. An allocation that throws bad_alloc is checked to
-// have changed nothing, then retried. Returns how many allocations threw.
+// 120 allocations cycling through sizes of four classes, which take several chunks per class.
 int run_script(segregated_resource& r, const test_upstream& up) {
-  struct block {
-    void* p;
-    std::size_t bytes;
-  };
-  const std::size_t sizes[] = {16, 60, 250, 1000};
-  std::vector<block> live;
-  int throws = 0;
-  for (int i = 0; i < 120; ++i) {
-    const std::size_t bytes = sizes[i % 4];
-    void* p = nullptr;
-    const resource_stats before = r.stats();
-    try {
-      p = r.allocate(bytes, 8);
-    } catch (const std::bad_alloc&) {
-      ++throws;
-      expect_same_counts(before, r.stats());
-      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
-      p = r.allocate(bytes, 8);  // the failure was one-shot: the resource must serve again
-    }
-    std::memset(p, i, bytes);
-    live.push_back({p, bytes});
-    if (i % 3 == 2) {
-      const block b = live[live.size() - 2];
-      r.deallocate(b.p, b.bytes, 8);
-      live.erase(live.end() - 2);
-    }
-  }
-  const resource_stats s = r.stats();
-  EXPECT_EQ(s.allocations, 120u);
-  EXPECT_EQ(s.live_blocks, live.size());
-  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
-  for (const block& b : live) r.deallocate(b.p, b.bytes, 8);
-  EXPECT_EQ(r.stats().live_blocks, 0u);
-  return throws;
+  return testing::run_allocation_script(r, up, {16, 60, 250, 1000}, 120);
 }
 
 TEST_P(SegregatedResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
