@@ -63,8 +63,11 @@ void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(
 
 scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memory_resource& upstream,
                              stats_counters& counters)
-    : id_(next_heap_id()), map_(validated(config).classes), counters_(&counters), large_(upstream, counters) {
-  fast_bound_ = config.fast_path ? map_.max_small() + 1 : 0;
+    : id_(next_heap_id()),
+      fast_(size_class_map(validated(config).classes), config.fast_path),
+      map_(config.classes),
+      counters_(&counters),
+      large_(upstream, counters) {
   policy_.total_bytes = config.thread_cache_bytes;
   const std::size_t shards = shard_count(config.central_shards);
   for (std::size_t c = 0; c < map_.count(); ++c) {
@@ -109,9 +112,9 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     } else {
       p = tc->refill(c, *central_[c], policy_, peak_);
     }
-    l.credit += 1;
+    add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
-    add_relaxed(tc->requested_in, bytes);
+    add_relaxed(l.requested_in, bytes);
     // Sampled again with this block counted: a thread whose whole run fits in one batch would
     // otherwise publish nothing above zero, and its peak would read 0.
     if (refilled) tc->sample(c, policy_, peak_);
@@ -127,12 +130,13 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
 void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept {
   if (scalable_thread_cache* tc = local()) {
     thread_class_list& l = tc->lists[c];
-    if (l.credit <= 0) tc->make_room(c, *central_[c], policy_, peak_);
-    l.credit -= 1;
+    if (!take_credit(l.credit)) {
+      tc->make_room(c, *central_[c], policy_, peak_);
+      add_relaxed(l.credit, -1);  // even if no room could be made: the list goes one over its bound
+    }
     *static_cast<void**>(p) = l.head;
     l.head = p;
-    add_relaxed(l.deallocations, 1);
-    add_relaxed(tc->requested_out, bytes);
+    add_relaxed(l.requested_out, bytes);
     return;
   }
   *static_cast<void**>(p) = nullptr;
@@ -176,7 +180,7 @@ scalable_thread_cache* scalable_heap::local() noexcept {
 }
 
 void* scalable_heap::create_cache() {
-  auto* tc = new scalable_thread_cache;
+  auto* tc = new scalable_thread_cache(map_);
   // Round robin: threads that start together (and so most likely run at once) get different shards.
   tc->shard = std::uint32_t(next_shard_.fetch_add(1, std::memory_order_relaxed));
   return tc;
@@ -185,10 +189,10 @@ void* scalable_heap::create_cache() {
 void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
   for (std::size_t c = 0; c < map_.count(); ++c) {
     add(extra_[c].allocations, load(tc.lists[c].allocations));
-    add(extra_[c].deallocations, load(tc.lists[c].deallocations));
+    add(extra_[c].deallocations, tc.lists[c].deallocations());
+    add(extra_requested_in_, load(tc.lists[c].requested_in));
+    add(extra_requested_out_, load(tc.lists[c].requested_out));
   }
-  add(extra_requested_in_, load(tc.requested_in));
-  add(extra_requested_out_, load(tc.requested_out));
 }
 
 void scalable_heap::destroy_cache(void* cache, bool thread_exit) noexcept {
@@ -241,14 +245,19 @@ void scalable_heap::fill_stats(resource_stats& out) const {
   std::uint64_t req_in = 0, req_out = 0;
   // Extras and caches are read under the registry mutex, which a cache also holds when it is folded
   // into the extras at thread exit: each count is seen exactly once.
-  // Frees are read before allocations, so that while threads run a snapshot tends to see no more
-  // frees than allocations of a class (it is still a snapshot, not an atomic view).
+  // A cache's frees are derived from its allocations and credit (thread_class_list), which a running
+  // owner updates one after the other: a snapshot is still a snapshot, not an atomic view. Elsewhere
+  // frees are read before allocations, so that a snapshot tends to see no more frees than allocations.
   for_each_cache([&](void* cache) {
     const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
-    req_out += load(tc.requested_out);
-    for (std::size_t c = 0; c < n; ++c) frees[c] += load(tc.lists[c].deallocations);
-    for (std::size_t c = 0; c < n; ++c) allocs[c] += load(tc.lists[c].allocations);
-    req_in += load(tc.requested_in);
+    for (std::size_t c = 0; c < n; ++c) {
+      const thread_class_list& l = tc.lists[c];
+      req_out += load(l.requested_out);
+      const std::uint64_t allocated = load(l.allocations);
+      allocs[c] += allocated;
+      frees[c] += allocated - std::uint64_t(l.live());
+      req_in += load(l.requested_in);
+    }
   });
   // Extras after the caches: a thread without a cache may count meanwhile.
   req_out += load(extra_requested_out_);

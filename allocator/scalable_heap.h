@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "allocator/class_central_list.h"
+#include "allocator/fast_class_lookup.h"
 #include "allocator/large_block_shards.h"
 #include "allocator/last_thread_cache.h"
 #include "allocator/live_bytes_peak.h"
@@ -62,22 +63,21 @@ class scalable_heap final : private thread_cache_owner {
     // first call: the slow path attaches one), or can have none (too many instances, or the thread is
     // exiting: the slow path uses the central list). One compare: see last_thread_cache::fast_id.
     if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return nullptr;
-    // Larger than any class (sizes near SIZE_MAX too), or the fast path is off: fast_bound_ is
-    // max_small + 1, or 0 in checked mode.
-    if (bytes >= fast_bound_) [[unlikely]] return nullptr;
-    const std::size_t c = map_.class_of(bytes);
+    // Beyond the size table (larger small classes, large blocks, sizes near SIZE_MAX), or the fast
+    // path is off (bound 0 in checked mode).
+    if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
     // Not a power of two (the slow path throws), or more alignment than this class's blocks have
     // (the slow path picks a larger class or goes to upstream).
-    if (!map_.alignment_fits(c, alignment)) [[unlikely]] return nullptr;
-    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->lists[c];
+    if (!alignment_fits(alignment, l.reject_mask)) [[unlikely]] return nullptr;
     void* p = l.head;
     // List empty: refill a batch from the class's central list.
     if (p == nullptr) [[unlikely]] return nullptr;
     l.head = *static_cast<void**>(p);
-    l.credit += 1;
+    add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
-    add_relaxed(tc->requested_in, bytes);
+    add_relaxed(l.requested_in, bytes);
     return p;
   }
 
@@ -85,20 +85,17 @@ class scalable_heap final : private thread_cache_owner {
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     // A scope is open, or another resource's cache is this thread's last, or there is none: as above.
     if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
-    // Large blocks, or the fast path is off.
-    if (bytes >= fast_bound_) [[unlikely]] return false;
-    const std::size_t c = map_.class_of(bytes);
-    // Allocated from a larger class for its alignment: the slow path finds that class again.
-    if (alignment > map_.alignment(c)) [[unlikely]] return false;
+    // Beyond the size table, or the fast path is off.
+    if (bytes >= fast_.bound()) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->lists[c];
+    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
+    // Allocated from a larger class for its alignment: the slow path finds that class again.
+    if (alignment > l.block_alignment) [[unlikely]] return false;
     // The list is at its bound: grow it or flush a batch first.
-    if (l.credit <= 0) [[unlikely]] return false;
-    l.credit -= 1;
+    if (!take_credit(l.credit)) [[unlikely]] return false;
     *static_cast<void**>(p) = l.head;
     l.head = p;
-    add_relaxed(l.deallocations, 1);
-    add_relaxed(tc->requested_out, bytes);
+    add_relaxed(l.requested_out, bytes);  // the credit taken counts the deallocation (thread_class_list)
     return true;
   }
 
@@ -155,8 +152,8 @@ class scalable_heap final : private thread_cache_owner {
 
   // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,
   // which the slow paths write.
-  alignas(kCacheLine) std::size_t fast_bound_;
-  std::uint64_t id_;  // unique over the process's lifetime
+  alignas(kCacheLine) std::uint64_t id_;  // unique over the process's lifetime
+  fast_class_lookup fast_;                 // starts with its bound, on id_'s line
   size_class_map map_;
 
   thread_cache_policy policy_;

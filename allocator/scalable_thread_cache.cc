@@ -2,6 +2,13 @@
 
 namespace allocbench::detail {
 
+scalable_thread_cache::scalable_thread_cache(const size_class_map& map) noexcept {
+  for (std::size_t c = 0; c < map.count(); ++c) {
+    lists[c].block_alignment = map.alignment(c);
+    lists[c].reject_mask = ~map.alignment(c) + 1;
+  }
+}
+
 bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy) noexcept {
   class_state& s = state_[c];
   const std::size_t more = policy.batch[c];
@@ -10,7 +17,7 @@ bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& polic
     if (!steal_allowance(c, policy)) return false;
   }
   s.max += std::int64_t(more);
-  lists[c].credit += std::int64_t(more);
+  lists[c].move_credit(std::int64_t(more));
   max_bytes_ += more * policy.size[c];
   return true;
 }
@@ -25,9 +32,9 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
     next_victim_ = (next_victim_ + 1) % kMaxClasses;
     if (v == c) continue;
     const std::int64_t less = policy.batch[v];
-    if (less == 0 || state_[v].max < less || lists[v].credit < less) continue;
+    if (less == 0 || state_[v].max < less || lists[v].credit.load(std::memory_order_relaxed) < less) continue;
     state_[v].max -= less;
-    lists[v].credit -= less;
+    lists[v].move_credit(-less);
     max_bytes_ -= std::size_t(less) * policy.size[v];
     return true;
   }
@@ -37,8 +44,7 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
 void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& policy,
                                    live_bytes_peak& peak) noexcept {
   class_state& s = state_[c];
-  const auto live = std::int64_t(lists[c].allocations.load(std::memory_order_relaxed) -
-                                 lists[c].deallocations.load(std::memory_order_relaxed));
+  const std::int64_t live = lists[c].live();
   if (live == s.sampled) return;
   peak.add((live - s.sampled) * std::int64_t(policy.size[c]));
   s.sampled = live;
@@ -51,7 +57,7 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;
-  l.credit -= std::int64_t(chain.count);
+  l.move_credit(-std::int64_t(chain.count));
   grow(c, policy);  // a miss means the class is in use: let it keep more next time
   sample(c, policy, peak);
   void* p = l.head;
@@ -62,7 +68,8 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
 void scalable_thread_cache::make_room(std::size_t c, class_central_list& central,
                                       const thread_cache_policy& policy, live_bytes_peak& peak) noexcept {
   thread_class_list& l = lists[c];
-  if (l.credit <= 0 && !(grow(c, policy) && l.credit > 0)) {
+  const auto credit = [&l] { return l.credit.load(std::memory_order_relaxed); };
+  if (credit() <= 0 && !(grow(c, policy) && credit() > 0)) {
     const std::int64_t now = cached(c);
     // Flush the most recently freed blocks: walking the list from its head to the cut costs one
     // pass over n blocks, where cutting the oldest would walk the whole list.
@@ -73,7 +80,7 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
       for (std::int64_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
       l.head = *static_cast<void**>(last);
       central.give(first, std::size_t(n));
-      l.credit += n;
+      l.move_credit(n);
     }
   }
   sample(c, policy, peak);
@@ -83,13 +90,13 @@ void scalable_thread_cache::drain(std::size_t c, class_central_list& central) no
   const std::int64_t n = cached(c);
   if (n > 0) central.give(lists[c].head, std::size_t(n));
   lists[c].head = nullptr;
-  lists[c].credit = state_[c].max;
+  lists[c].move_credit(n);  // credit = max
 }
 
 void scalable_thread_cache::drop_all() noexcept {
   for (std::size_t c = 0; c < kMaxClasses; ++c) {
     lists[c].head = nullptr;
-    lists[c].credit = state_[c].max;
+    lists[c].move_credit(cached(c));  // credit = max
   }
 }
 

@@ -47,16 +47,41 @@ namespace allocbench::detail {
 
 // A counter with one writer: a plain load and store, no atomic read-modify-write.
 // GCC never fuses an atomic load and store into one instruction, so the portable form costs a load,
-// an add and a store (plus an address computation) on the fast path, four times per allocate+free
-// pair. On x86-64 an aligned 8-byte store is atomic whatever instruction does it, so a non-locked
-// `add` to memory is exactly a relaxed load followed by a relaxed store by the one writer: readers on
-// other threads see the old value or the new one, never a torn one.
-inline void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t v) noexcept {
+// an add and a store (plus an address computation) on the fast path. On x86-64 an aligned 8-byte
+// store is atomic whatever instruction does it, so a non-locked `add` to memory is exactly a relaxed
+// load followed by a relaxed store by the one writer: readers on other threads see the old value or
+// the new one, never a torn one.
+template <class T>
+inline void add_relaxed(std::atomic<T>& counter, T v) noexcept {
+  static_assert(sizeof(T) == 8 && std::atomic<T>::is_always_lock_free);
 #ifdef ALLOCBENCH_ADD_TO_MEMORY
-  static_assert(sizeof(counter) == sizeof(std::uint64_t) && std::atomic<std::uint64_t>::is_always_lock_free);
   asm("addq %1, %0" : "+m"(counter) : "er"(v) : "cc");
 #else
   counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+#endif
+}
+inline void add_relaxed(std::atomic<std::uint64_t>& counter, int v) noexcept {
+  add_relaxed(counter, std::uint64_t(v));
+}
+inline void add_relaxed(std::atomic<std::int64_t>& counter, int v) noexcept {
+  add_relaxed(counter, std::int64_t(v));
+}
+
+// Takes one credit from a list's bound (one writer, as above): false, with nothing taken, when none
+// is left (credit <= 0). On x86-64 this is one `sub` to memory and one jump on its flags (asm goto),
+// where the compiler would load, subtract, test and store.
+inline bool take_credit(std::atomic<std::int64_t>& credit) noexcept {
+#ifdef ALLOCBENCH_ADD_TO_MEMORY
+  asm volatile goto("subq $1, %0\n\tjl %l[none_left]" : "+m"(credit) : : "cc" : none_left);
+  return true;
+none_left:
+  add_relaxed(credit, 1);  // the sub went below zero: put the credit back
+  return false;
+#else
+  const std::int64_t now = credit.load(std::memory_order_relaxed);
+  if (now <= 0) return false;
+  credit.store(now - 1, std::memory_order_relaxed);
+  return true;
 #endif
 }
 
@@ -68,12 +93,42 @@ struct thread_cache_policy {
   std::uint32_t max_blocks[size_class_map::kMaxClasses] = {};   // cap on a class's max
 };
 
-// The hot part of one class's list: what the fast path touches (32 bytes).
-struct thread_class_list {
+// One class's list: everything the fast path touches for one call, on one cache line of its own.
+// The requested-byte counts are per class for that reason: a call then touches this line only, and
+// the fast path reaches every field from the list's address, with no second base.
+//
+// Deallocations are not counted, they are derived: a deallocation takes one credit and changes
+// nothing else here, an allocation adds one credit and one allocation, and every other change of
+// credit (a refill, a flush, a bound that grows, a drain) is added to credit_moved as well. So
+// credit - credit_moved = allocations - deallocations at every moment the owner is not inside one
+// of these updates, which saves the fast path one instruction per pair.
+struct alignas(kCacheLine) thread_class_list {
   void* head = nullptr;
+  std::atomic<std::int64_t> credit{0};  // blocks the list may still take: max - blocks in the list
   std::atomic<std::uint64_t> allocations{0};
-  std::atomic<std::uint64_t> deallocations{0};
-  std::int64_t credit = 0;  // blocks the list may still take: max - blocks in the list
+  std::atomic<std::uint64_t> requested_in{0};   // sum of requested bytes allocated from this list
+  std::atomic<std::uint64_t> requested_out{0};  // ... and freed into it
+  std::atomic<std::int64_t> credit_moved{0};    // credit changes by the slow paths (see above)
+  // The class's block alignment and -alignment, set when the cache is made and only read after: the
+  // fast path checks a request's alignment here, on the line it touches anyway.
+  std::size_t block_alignment = 0;
+  std::size_t reject_mask = 0;
+
+  // Blocks allocated from this list and not freed into it (negative in a thread that frees more
+  // than it allocates: another thread's blocks).
+  std::int64_t live() const noexcept { return load(credit) - load(credit_moved); }
+  std::uint64_t deallocations() const noexcept { return load(allocations) - std::uint64_t(live()); }
+
+  // A change of credit that is not an allocation's or a deallocation's (owning thread, or under the
+  // registry mutex).
+  void move_credit(std::int64_t delta) noexcept {
+    add_relaxed(credit, delta);
+    add_relaxed(credit_moved, delta);
+  }
+
+ private:
+  template <class T>
+  static T load(const std::atomic<T>& a) noexcept { return a.load(std::memory_order_relaxed); }
 };
 
 // Cache-line aligned (and so padded to whole lines): each thread writes its cache on every call, so
@@ -83,14 +138,24 @@ class alignas(kCacheLine) scalable_thread_cache {
  public:
   static constexpr std::size_t kMaxClasses = size_class_map::kMaxClasses;
 
-  // Fast-path state. The lists come first so that list c sits at offset 32 * c.
+  // A cache for classes of these block alignments (map.count() of them).
+  explicit scalable_thread_cache(const size_class_map& map) noexcept;
+
+  // Fast-path state. The lists come first so that list c sits at offset 64 * c.
   thread_class_list lists[kMaxClasses];
-  std::atomic<std::uint64_t> requested_in{0};   // sum of requested bytes allocated through this cache
-  std::atomic<std::uint64_t> requested_out{0};  // ... and freed through it
   std::uint32_t shard = 0;  // which shard of each central list this cache refills from (set at creation)
 
+  // Where list c sits in the cache, in bytes: the fast path finds a list from a table of these
+  // (allocator/fast_class_lookup.h), with no multiply.
+  static constexpr std::size_t list_offset(std::size_t c) noexcept { return c * sizeof(thread_class_list); }
+  thread_class_list& list_at(std::size_t offset) noexcept {
+    return *reinterpret_cast<thread_class_list*>(reinterpret_cast<char*>(lists) + offset);
+  }
+
   // Blocks list c holds now (owning thread, or under the registry mutex).
-  std::int64_t cached(std::size_t c) const noexcept { return state_[c].max - lists[c].credit; }
+  std::int64_t cached(std::size_t c) const noexcept {
+    return state_[c].max - lists[c].credit.load(std::memory_order_relaxed);
+  }
   std::size_t max_blocks(std::size_t c) const noexcept { return state_[c].max; }
 
   // List c is empty: takes a batch from `central` (an upstream throw propagates, nothing changed)
@@ -116,7 +181,7 @@ class alignas(kCacheLine) scalable_thread_cache {
   // Slow-path state of one class.
   struct class_state {
     std::int64_t max = 0;      // blocks the list may hold now
-    std::int64_t sampled = 0;  // allocations - deallocations at the last sample
+    std::int64_t sampled = 0;  // live() at the last sample
   };
 
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;

@@ -18,7 +18,8 @@ struct fixture {
   class_central_list central{64, 64, 64 * 1024, up, counters, 1};
   thread_cache_policy policy;
   live_bytes_peak peak;
-  scalable_thread_cache cache;
+  size_class_map map{size_class_params{}};
+  scalable_thread_cache cache{map};
 
   explicit fixture(std::size_t total_bytes = 1 << 20) {
     policy.total_bytes = total_bytes;
@@ -26,22 +27,26 @@ struct fixture {
     policy.batch[0] = 4;
     policy.max_blocks[0] = 12;
   }
-  void* allocate() {
-    thread_class_list& l = cache.lists[0];
+  // What scalable_heap's allocate_small and deallocate_small do with a cache's list c.
+  void* allocate(std::size_t c = 0) { return allocate_from(cache, c, central); }
+  void deallocate(void* p, std::size_t c = 0) { deallocate_into(cache, c, central, p); }
+  void* allocate_from(scalable_thread_cache& tc, std::size_t c, class_central_list& from) {
+    thread_class_list& l = tc.lists[c];
     void* p = l.head;
     if (p != nullptr) l.head = *static_cast<void**>(p);
-    else p = cache.refill(0, central, policy, peak);
-    l.credit += 1;
+    else p = tc.refill(c, from, policy, peak);
+    add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     return p;
   }
-  void deallocate(void* p) {
-    thread_class_list& l = cache.lists[0];
-    if (l.credit <= 0) cache.make_room(0, central, policy, peak);
-    l.credit -= 1;
+  void deallocate_into(scalable_thread_cache& tc, std::size_t c, class_central_list& to, void* p) {
+    thread_class_list& l = tc.lists[c];
+    if (!take_credit(l.credit)) {
+      tc.make_room(c, to, policy, peak);
+      add_relaxed(l.credit, -1);
+    }
     *static_cast<void**>(p) = l.head;
     l.head = p;
-    add_relaxed(l.deallocations, 1);
   }
 };
 
@@ -101,8 +106,7 @@ TEST(ScalableThreadCache, AtTheByteCapAGrowingClassTakesUnusedAllowance) {
   EXPECT_EQ(f.cache.max_blocks(0), 8u);
   EXPECT_EQ(f.cache.cached(0), 0);  // every block is out: class 0 uses none of its allowance
 
-  void* q = f.cache.refill(1, second, f.policy, f.peak);  // class 1 starts: its batch fits by taking one of class 0's
-  f.cache.lists[1].credit += 1;
+  void* q = f.allocate_from(f.cache, 1, second);  // class 1 starts: its batch fits by taking one of class 0's
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
   EXPECT_EQ(f.cache.max_blocks(0), 4u);
   EXPECT_EQ(f.cache.cached(0), 0);
@@ -115,9 +119,7 @@ TEST(ScalableThreadCache, AtTheByteCapAGrowingClassTakesUnusedAllowance) {
   }
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
 
-  *static_cast<void**>(q) = f.cache.lists[1].head;
-  f.cache.lists[1].head = q;
-  f.cache.lists[1].credit -= 1;
+  f.deallocate_into(f.cache, 1, second, q);
   f.cache.drain(0, f.central);
   f.cache.drain(1, second);
   f.central.release_unused();
@@ -129,15 +131,11 @@ TEST(ScalableThreadCache, CrossThreadStyleFreesOnlyGrowToTheBound) {
   // A cache that only frees (blocks allocated elsewhere) still stays bounded.
   fixture producer;
   fixture& consumer = producer;  // same central list, two caches
-  scalable_thread_cache other;
+  scalable_thread_cache other{producer.map};
   std::vector<void*> blocks;
   for (int i = 0; i < 30; ++i) blocks.push_back(producer.allocate());
   for (void* p : blocks) {
-    if (other.lists[0].credit <= 0) other.make_room(0, consumer.central, consumer.policy, consumer.peak);
-    other.lists[0].credit -= 1;
-    *static_cast<void**>(p) = other.lists[0].head;
-    other.lists[0].head = p;
-    add_relaxed(other.lists[0].deallocations, 1);
+    consumer.deallocate_into(other, 0, consumer.central, p);
     ASSERT_LE(other.cached(0), 12);
   }
   other.drain(0, consumer.central);
@@ -164,6 +162,49 @@ TEST(ScalableThreadCache, SamplesLiveBytesForThePeak) {
   EXPECT_EQ(f.peak.peak(), 8 * 64);  // sampled at the third refill, before its allocation counted
   for (void* p : blocks) f.deallocate(p);
   f.cache.drain(0, f.central);
+}
+
+TEST(ScalableThreadCache, DerivedDeallocationsMatchEveryFreeThroughRefillsFlushesAndSteals) {
+  // deallocations() is not counted but derived from credit (thread_class_list): check it against a
+  // count kept here, after every call, while refills, flushes, bound growth, allowance stealing
+  // (a small byte cap and two classes) and drains move the credit.
+  fixture f(12 * 64);
+  f.policy.size[1] = 64;
+  f.policy.batch[1] = 4;
+  f.policy.max_blocks[1] = 12;
+  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
+  class_central_list* centrals[2] = {&f.central, &second};
+  std::vector<void*> out[2];
+  std::uint64_t frees[2] = {0, 0};
+  std::uint32_t state = 12345;
+  for (int step = 0; step < 4000; ++step) {
+    state = state * 1103515245u + 12345u;
+    const std::size_t c = (state >> 8) & 1;
+    const bool free_one = ((state >> 12) % 100) < 45 && !out[c].empty();
+    if (free_one) {
+      f.deallocate_into(f.cache, c, *centrals[c], out[c].back());
+      out[c].pop_back();
+      ++frees[c];
+    } else {
+      out[c].push_back(f.allocate_from(f.cache, c, *centrals[c]));
+    }
+    ASSERT_EQ(f.cache.lists[c].deallocations(), frees[c]) << "step " << step;
+    ASSERT_EQ(f.cache.lists[c].live(), std::int64_t(out[c].size())) << "step " << step;
+  }
+  for (std::size_t c = 0; c < 2; ++c) {
+    f.cache.drain(c, *centrals[c]);
+    EXPECT_EQ(f.cache.lists[c].deallocations(), frees[c]);
+    for (void* p : out[c]) {
+      f.deallocate_into(f.cache, c, *centrals[c], p);
+      ++frees[c];
+    }
+    EXPECT_EQ(f.cache.lists[c].deallocations(), frees[c]);
+    EXPECT_EQ(f.cache.lists[c].live(), 0);
+    f.cache.drain(c, *centrals[c]);
+  }
+  f.central.release_unused();
+  second.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
 }  // namespace

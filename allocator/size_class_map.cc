@@ -83,7 +83,6 @@ size_class_map::size_class_map(const size_class_params& params) {
   for (std::size_t c = 0; c < count_; ++c) {
     const std::size_t lowest_bit = sizes[c] & (~sizes[c] + 1);
     const std::size_t alignment = lowest_bit < kMaxBlockAlignment ? lowest_bit : kMaxBlockAlignment;
-    reject_mask_[c] = ~alignment + 1;
     alignment_[c] = alignment;
     size_[c] = sizes[c];
   }

@@ -54,13 +54,6 @@ class size_class_map {
   // The smallest class >= bytes, for bytes <= max_small(). One table load.
   std::size_t class_of(std::size_t bytes) const noexcept { return table_[(bytes + kGranule - 1) / kGranule]; }
 
-  // True when `alignment` is a power of two no larger than class c's block alignment. Written as one
-  // test so that the fast path pays one branch for it: (a-1) & a is non-zero unless a is a power of
-  // two (or 0), and (a-1) & -A is non-zero when a > A; a = 0 gives (all ones) & -A != 0.
-  bool alignment_fits(std::size_t c, std::size_t alignment) const noexcept {
-    return ((alignment - 1) & (alignment | reject_mask_[c])) == 0;
-  }
-
   // The smallest class >= bytes whose blocks are aligned to `alignment` (a power of two), or npos.
   std::size_t class_for(std::size_t bytes, std::size_t alignment) const noexcept;
 
@@ -68,7 +61,6 @@ class size_class_map {
   // Arrays of 8-byte entries, so that the fast path indexes them with a scaled address, no shift.
   std::size_t count_ = 0;
   std::size_t max_small_ = 0;
-  std::size_t reject_mask_[kMaxClasses] = {};  // -alignment: the bits an alignment must not have
   std::size_t alignment_[kMaxClasses] = {};
   std::size_t size_[kMaxClasses] = {};
   std::uint8_t table_[kMaxSmallLimit / kGranule + 1] = {};

@@ -76,21 +76,6 @@ TEST(SizeClassMap, AlignedRequestsWalkUpToAnAlignedClass) {
   EXPECT_EQ(usable(20, 16), 32u);
 }
 
-TEST(SizeClassMap, AlignmentFitsRejectsZeroNonPowersAndTooLarge) {
-  const size_class_map map({});
-  const std::size_t c80 = map.class_of(80);
-  EXPECT_TRUE(map.alignment_fits(c80, 1));
-  EXPECT_TRUE(map.alignment_fits(c80, 16));
-  EXPECT_FALSE(map.alignment_fits(c80, 32));
-  EXPECT_FALSE(map.alignment_fits(c80, 0));
-  EXPECT_FALSE(map.alignment_fits(c80, 3));
-  EXPECT_FALSE(map.alignment_fits(c80, 12));
-  const std::size_t c64 = map.class_of(64);
-  EXPECT_TRUE(map.alignment_fits(c64, 64));
-  EXPECT_FALSE(map.alignment_fits(c64, 128));
-  EXPECT_FALSE(map.alignment_fits(c64, std::size_t(1) << 63));
-}
-
 TEST(SizeClassMap, SpacingParameters) {
   size_class_params p;
   p.small_step = 8;
