@@ -6,8 +6,9 @@ namespace allocbench::detail {
 
 class_central_list::class_central_list(std::size_t block_size, std::size_t block_alignment,
                                        std::size_t min_span_bytes, std::pmr::memory_resource& upstream,
-                                       stats_counters& counters, std::size_t shards)
-    : counters_(&counters), count_(shards) {
+                                       stats_counters& counters, std::size_t shards,
+                                       std::size_t parked_batch)
+    : counters_(&counters), count_(shards), parked_batch_(parked_batch) {
   if (shards == 0) throw std::invalid_argument("class_central_list: at least one shard");
   shards_.reserve(shards);
   for (std::size_t i = 0; i < shards; ++i) {
@@ -32,7 +33,31 @@ void class_central_list::give(void* head, std::size_t count) noexcept {
   }
 }
 
+void class_central_list::give_batch(const block_chain& batch, std::size_t shard) noexcept {
+  if (batch.count > 0 && batch.count <= parked_batch_) {
+    shard_state& s = *shards_[shard % count_];
+    counted_lock lock(s.mu, *counters_);
+    if (s.parked.push(batch)) return;
+  }
+  give(batch.head, batch.count);  // full, or too long to park: onto the spans
+}
+
+void class_central_list::unpark_all() noexcept {
+  for (auto& s : shards_) {
+    while (true) {
+      block_chain batch;
+      {
+        counted_lock lock(s->mu, *counters_);
+        if (s->parked.empty()) break;
+        batch = s->parked.pop();
+      }
+      give(batch.head, batch.count);  // outside this shard's lock: give takes the blocks' shards' locks
+    }
+  }
+}
+
 std::size_t class_central_list::release_unused() noexcept {
+  unpark_all();
   std::size_t freed = 0;
   for (auto& s : shards_) {
     counted_lock lock(s->mu, *counters_);
@@ -44,6 +69,7 @@ std::size_t class_central_list::release_unused() noexcept {
 void class_central_list::release_all() noexcept {
   for (auto& s : shards_) {
     counted_lock lock(s->mu, *counters_);
+    s->parked = transfer_stack{};  // their blocks go with the spans
     s->arena.release_all();
   }
 }

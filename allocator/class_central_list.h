@@ -10,8 +10,12 @@
 // arena, blocks flushed by one thread were handed to another, and after a while neighbouring small
 // blocks (four 16-byte blocks share a 64-byte line) belonged to different threads: every write then
 // pulled the line from the other core. Measured on rl_small at 2 threads (2 cores): one arena ran at
-// ~110 Mops/s (no faster than 1 thread) in most processes, 64-byte-only classes at ~180. Frees go
-// back to the span the block came from, whichever thread frees it, so a block stays in its shard.
+// ~110 Mops/s (no faster than 1 thread) in most processes, 64-byte-only classes at ~180.
+//
+// A thread's flushed batch is parked whole in the thread's own shard (transfer_stack.h) and is
+// usually what its next refill takes back: O(1) under the lock, and the blocks stay with the thread
+// that last touched them. Blocks given one by one (a full stack, a drain, release_unused) go back to
+// the span they came from, whichever thread gives them.
 #pragma once
 
 #include <cstddef>
@@ -22,23 +26,33 @@
 
 #include "allocator/counted_mutex.h"
 #include "allocator/span_arena.h"
+#include "allocator/transfer_stack.h"
 #include "allocator/stats_counters.h"
 
 namespace allocbench::detail {
 
 class class_central_list {
  public:
-  // `shards` >= 1 arenas, each growing by spans of at least min_span_bytes.
+  // `shards` >= 1 arenas, each growing by spans of at least min_span_bytes. Batches of up to
+  // `parked_batch` blocks given with give_batch are parked whole (transfer_stack.h); 0: never.
   class_central_list(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
-                     std::pmr::memory_resource& upstream, stats_counters& counters, std::size_t shards);
+                     std::pmr::memory_resource& upstream, stats_counters& counters, std::size_t shards,
+                     std::size_t parked_batch = 0);
 
   std::size_t shard_count() const noexcept { return count_; }
 
-  // Up to `n` blocks (at least one) from shard `shard % shard_count()` onto `out`; see
-  // span_arena::take (an upstream throw propagates with nothing changed).
+  // Blocks from shard `shard % shard_count()` onto `out`: a parked batch if the shard has one and
+  // `n` is at least parked_batch (a refill's size; a parked batch may be shorter), else up to `n`
+  // (at least one) from the spans, see span_arena::take (an upstream throw propagates with nothing
+  // changed). Returns how many were added.
   std::size_t take(block_chain& out, std::size_t n, std::size_t shard) {
     shard_state& s = *shards_[shard % count_];
     counted_lock lock(s.mu, *counters_);
+    if (!s.parked.empty() && n >= parked_batch_) {
+      const block_chain batch = s.parked.pop();
+      out.prepend(batch);
+      return batch.count;
+    }
     return s.arena.take(out, n);
   }
 
@@ -52,6 +66,10 @@ class class_central_list {
   // Gives back `count` blocks linked from `head` through their first words (a block_chain), each to
   // the shard whose span holds it; a run of blocks of one shard takes its lock once.
   void give(void* head, std::size_t count) noexcept;
+
+  // A thread cache's flush: parks the batch whole in shard `shard % shard_count()` when it has room
+  // and the batch is no larger than parked_batch, else gives its blocks back as give() does.
+  void give_batch(const block_chain& batch, std::size_t shard) noexcept;
 
   std::size_t release_unused() noexcept;
   void release_all() noexcept;
@@ -67,11 +85,16 @@ class class_central_list {
                 std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t tag) noexcept
         : arena(block_size, block_alignment, min_span_bytes, upstream, counters, tag) {}
     counted_mutex mu;
-    span_arena arena;  // guarded by mu
+    transfer_stack parked;  // guarded by mu
+    span_arena arena;       // guarded by mu
   };
+
+  // Empties every shard's parked batches onto the spans (before spans are counted or released).
+  void unpark_all() noexcept;
 
   stats_counters* counters_;
   std::size_t count_;
+  std::size_t parked_batch_;
   std::vector<std::unique_ptr<shard_state>> shards_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <thread>
@@ -86,6 +87,94 @@ TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
   }
   central.give(again.head, again.count);
   EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+// Collects a chain's blocks (count of them, from head).
+std::vector<void*> blocks_of(const block_chain& chain) {
+  std::vector<void*> out;
+  void* p = chain.head;
+  for (std::size_t i = 0; i < chain.count; ++i) {
+    out.push_back(p);
+    p = *static_cast<void**>(p);
+  }
+  return out;
+}
+
+TEST(ClassCentralList, AFlushedBatchIsParkedAndTakenBackWhole) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 16 * 1024, up, counters, 2, /*parked_batch=*/8);
+  block_chain a;
+  central.take(a, 8, 0);
+  ASSERT_EQ(a.count, 8u);
+  const std::vector<void*> given = blocks_of(a);
+  central.give_batch(a, 0);
+
+  // Shard 1 has nothing parked: its refill carves its own span.
+  block_chain other;
+  central.take(other, 8, 1);
+  for (void* p : blocks_of(other)) EXPECT_EQ(std::count(given.begin(), given.end(), p), 0);
+  central.give(other.head, other.count);
+
+  // Shard 0's refill gets the parked batch: the same blocks in the same order.
+  block_chain back;
+  EXPECT_EQ(central.take(back, 8, 0), 8u);
+  EXPECT_EQ(blocks_of(back), given);
+  EXPECT_EQ(back.tail, given.back());
+
+  // A single-block take (no cache) never takes a parked batch.
+  central.give_batch(back, 0);
+  void* one = central.take_one(0);
+  EXPECT_EQ(std::count(given.begin(), given.end(), one), 0);
+  *static_cast<void**>(one) = nullptr;
+  central.give(one, 1);
+
+  // release_unused puts parked blocks back on their spans first, so every span is free again.
+  EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+TEST(ClassCentralList, AFullParkingGoesToTheSpansAndLongBatchesAreNeverParked) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 64 * 1024, up, counters, 1, /*parked_batch=*/4);
+  std::vector<block_chain> batches(transfer_stack::kCapacity + 1);
+  for (block_chain& b : batches) central.take(b, 4, 0);
+  block_chain long_one;
+  central.take(long_one, 6, 0);
+  for (const block_chain& b : batches) central.give_batch(b, 0);  // the last finds the stack full
+  central.give_batch(long_one, 0);                                 // longer than parked_batch
+  // Exactly kCapacity batches come back whole, newest first; then the spans serve.
+  for (std::size_t i = transfer_stack::kCapacity; i-- > 0;) {
+    block_chain back;
+    central.take(back, 4, 0);
+    EXPECT_EQ(blocks_of(back), blocks_of(batches[i])) << "parked batch " << i;
+    central.give(back.head, back.count);
+  }
+  EXPECT_EQ(central.release_unused(), central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+TEST(ClassCentralList, ConcurrentParkingAcrossShardsLosesNothing) {
+  // Each thread flushes into the next thread's shard what it took from its own (the cross_thread
+  // pattern), so parked batches hold other shards' blocks, and release_unused must sort them out.
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 16 * 1024, up, counters, 2, /*parked_batch=*/16);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&central, t] {
+      for (int round = 0; round < 300; ++round) {
+        block_chain chain;
+        central.take(chain, 16, std::size_t(t));
+        central.give_batch(chain, std::size_t(t + 1));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  central.release_unused();
+  EXPECT_EQ(central.bytes_held(), 0u);
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 

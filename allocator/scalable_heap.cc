@@ -79,7 +79,7 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     policy_.batch[c] = std::uint32_t(batch);
     policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
     central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
-                                                            upstream, counters, shards));
+                                                            upstream, counters, shards, batch));
   }
 }
 

@@ -79,7 +79,7 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
       void* last = first;
       for (std::int64_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
       l.head = *static_cast<void**>(last);
-      central.give(first, std::size_t(n));
+      central.give_batch(block_chain{first, last, std::size_t(n)}, shard);
       l.move_credit(n);
     }
   }

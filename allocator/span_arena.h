@@ -39,6 +39,15 @@ struct block_chain {
     head = block;
     ++count;
   }
+
+  // Puts a whole chain in front of this one: one write, whatever its length.
+  void prepend(const block_chain& front) noexcept {
+    if (front.count == 0) return;
+    *static_cast<void**>(front.tail) = head;
+    if (head == nullptr) tail = front.tail;
+    head = front.head;
+    count += front.count;
+  }
 };
 
 class span_arena {

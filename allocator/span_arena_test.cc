@@ -158,5 +158,26 @@ TEST(SpanArena, UpstreamIgnoringAlignmentIsABadAllocNotCorruption) {
   EXPECT_EQ(arena.span_count(), 0u);
 }
 
+TEST(BlockChain, PrependPutsAWholeChainInFront) {
+  alignas(8) char blocks[4][16];
+  block_chain back;
+  back.push(blocks[0]);
+  block_chain front;
+  front.push(blocks[1]);
+  front.push(blocks[2]);  // front: 2 -> 1
+  back.prepend(front);
+  EXPECT_EQ(back.count, 3u);
+  EXPECT_EQ(back.head, blocks[2]);
+  EXPECT_EQ(*reinterpret_cast<void**>(blocks[2]), blocks[1]);
+  EXPECT_EQ(*reinterpret_cast<void**>(blocks[1]), blocks[0]);
+  EXPECT_EQ(back.tail, blocks[0]);
+  block_chain empty;
+  empty.prepend(front);  // onto nothing: takes the front's tail
+  EXPECT_EQ(empty.tail, blocks[1]);
+  EXPECT_EQ(empty.count, 2u);
+  back.prepend(block_chain{});  // nothing to add
+  EXPECT_EQ(back.count, 3u);
+}
+
 }  // namespace
 }  // namespace allocbench::detail
