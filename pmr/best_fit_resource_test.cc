@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "pmr/testing/allocation_script.h"
+#include "pmr/testing/contract_checks.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
@@ -112,14 +114,8 @@ TEST(BestFitResource, AllocateZeroReturnsDistinctBlocks) {
 TEST(BestFitResource, NonPowerOfTwoAlignmentThrowsInvalidArgument) {
   test_upstream up;
   best_fit_resource r(make_options(65536), &up);
-  for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(24), std::size_t(48),
-                                std::size_t(4095), std::size_t(12288)}) {
-    EXPECT_THROW((void)r.allocate(64, alignment), std::invalid_argument) << alignment;
-    // Also on the direct path's size range: the check must come before the routing by size.
-    EXPECT_THROW((void)r.allocate(1 << 20, alignment), std::invalid_argument) << alignment;
-  }
-  EXPECT_EQ(r.stats().allocations, 0u);
-  EXPECT_EQ(up.allocate_calls(), 0u);
+  // 1 MiB: the direct path's size range.
+  testing::expect_bad_alignments_rejected(r, up, {64, 1 << 20}, {0, 3, 24, 48, 4095, 12288});
 }
 
 // Sizes whose block, padding or upstream header overflows size_t: bad_alloc before anything changes,
@@ -160,9 +156,7 @@ TEST(BestFitResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
 
 TEST(BestFitResource, IsEqualOnlyToItself) {
   best_fit_resource a, b;
-  EXPECT_TRUE(a.is_equal(a));
-  EXPECT_FALSE(a.is_equal(b));
-  EXPECT_FALSE(a.is_equal(*std::pmr::new_delete_resource()));
+  testing::expect_is_equal_is_identity(a, b, *std::pmr::new_delete_resource());
   EXPECT_FALSE(std::pmr::new_delete_resource()->is_equal(a));
 }
 
@@ -691,28 +685,16 @@ script_result run_script(best_fit_resource& r, const std::vector<script_step>& s
 
 TEST(BestFitResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
   const std::vector<script_step> script = make_script(42, 300);
-  std::size_t reference_calls = 0;
-  {
-    test_upstream up;
-    best_fit_resource r(make_options(32768, 20000, /*release_empty=*/true), &up);
-    EXPECT_EQ(run_script(r, script).bad_allocs, 0u);
-    reference_calls = up.allocate_calls();
-  }
-  ASSERT_GT(reference_calls, 10u) << "the script should exercise upstream often";
-  for (std::size_t n = 1; n <= reference_calls; ++n) {
-    SCOPED_TRACE(::testing::Message() << "upstream fails at call " << n);
-    test_upstream up;  // its destructor fails the test on any leaked block
-    {
-      best_fit_resource r(make_options(32768, 20000, /*release_empty=*/true), &up);
-      up.fail_at(n);
-      EXPECT_EQ(run_script(r, script).bad_allocs, 1u);
-      EXPECT_EQ(up.failures(), 1u);
-      EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
-      EXPECT_EQ(r.stats().live_blocks, 0u);
-    }
-    EXPECT_EQ(up.outstanding_blocks(), 0u);
-    if (HasFailure()) break;
-  }
+  testing::expect_every_upstream_failure_survived(
+      [&](testing::upstream_failure& f) {
+        best_fit_resource r(make_options(32768, 20000, /*release_empty=*/true), &f.up);
+        f.arm();
+        const std::size_t bad_allocs = run_script(r, script).bad_allocs;
+        EXPECT_EQ(r.stats().bytes_held, f.up.outstanding_bytes());
+        EXPECT_EQ(r.stats().live_blocks, 0u);
+        return bad_allocs;
+      },
+      11);  // the script exercises upstream often
 }
 
 // ---------------------------------------------------------------------------------------------------

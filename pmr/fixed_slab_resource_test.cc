@@ -19,6 +19,8 @@
 
 #include "allocator/invalid_free.h"
 #include "pmr/testing/allocation_script.h"
+#include "pmr/testing/contract_checks.h"
+#include "pmr/testing/cross_thread_ring.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/single_threaded_upstream.h"
@@ -74,14 +76,7 @@ TEST(FixedSlabResource, OneByteOverTheBlockSizeThrowsBadAllocAndChangesNothing) 
 TEST(FixedSlabResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
   test_upstream up;
   fixed_slab_resource r(small_slab(), &up);
-  const resource_stats before = r.stats();
-  for (std::size_t bytes : {kSizeMax, kSizeMax - 1, kSizeMax - 63, kSizeMax / 2 + 1}) {
-    for (std::size_t alignment : {std::size_t(1), std::size_t(64)}) {
-      EXPECT_THROW((void)r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
-    }
-  }
-  expect_same_counts(before, r.stats());
-  EXPECT_EQ(up.allocate_calls(), 0u);  // no chunk was taken for a request that cannot be served
+  testing::expect_impossible_sizes_rejected(r, up, {kSizeMax, kSizeMax - 1, kSizeMax - 63, kSizeMax / 2 + 1}, {1, 64});
 }
 
 TEST(FixedSlabResource, AllocateZeroGivesDistinctUsablePointers) {
@@ -161,23 +156,14 @@ TEST(FixedSlabResource, FitsAgreesWithWhatAllocateServes) {
 TEST(FixedSlabResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNothing) {
   test_upstream up;
   fixed_slab_resource r(small_slab(), &up);
-  const resource_stats before = r.stats();
-  for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(6), std::size_t(24),
-                                std::size_t(48), kSizeMax}) {
-    EXPECT_THROW((void)r.allocate(8, alignment), std::invalid_argument) << alignment;
-  }
-  expect_same_counts(before, r.stats());
+  testing::expect_bad_alignments_rejected(r, up, {8}, {0, 3, 6, 24, 48, kSizeMax});
 }
 
 TEST(FixedSlabResource, IsEqualIsIdentity) {
   test_upstream up;
   fixed_slab_resource a(small_slab(), &up);
   fixed_slab_resource b(small_slab(), &up);
-  EXPECT_TRUE(a.is_equal(a));
-  EXPECT_FALSE(a.is_equal(b));  // same options, different pools: a block of one cannot go to the other
-  EXPECT_FALSE(a.is_equal(up));
-  EXPECT_TRUE(a == a);
-  EXPECT_TRUE(a != b);
+  testing::expect_is_equal_is_identity(a, b, up);
 }
 
 TEST(FixedSlabResource, KindAndAccessorsReportTheConfiguration) {
@@ -409,30 +395,12 @@ TEST(FixedSlabResource, PeakLiveBytesIsTheHighWaterMark) {
 }
 
 TEST(FixedSlabResource, PeakLiveBytesIsExactOnOneThreadPastThePublishingThreshold) {
-  // The counters publish live bytes in steps of 64 KiB (allocator/stats_counters.h); with one thread
-  // the peak must still be exact, above and below those steps.
   test_upstream up;
   fixed_slab_options o;
   o.block_size = 4096;
   o.chunk_bytes = 4096 * 64;
   fixed_slab_resource r(o, &up);
-  std::vector<void*> blocks;
-  for (int i = 0; i < 50; ++i) blocks.push_back(r.allocate(4096, 64));
-  EXPECT_EQ(r.stats().peak_live_bytes, 50 * 4096u);
-  for (int i = 0; i < 30; ++i) {
-    r.deallocate(blocks.back(), 4096, 64);
-    blocks.pop_back();
-  }
-  for (int i = 0; i < 10; ++i) blocks.push_back(r.allocate(4096, 64));
-  resource_stats s = r.stats();
-  EXPECT_EQ(s.live_bytes, 30 * 4096u);
-  EXPECT_EQ(s.peak_live_bytes, 50 * 4096u);
-  for (int i = 0; i < 25; ++i) blocks.push_back(r.allocate(4096, 64));
-  EXPECT_EQ(r.stats().peak_live_bytes, 55 * 4096u);
-  for (void* p : blocks) r.deallocate(p, 4096, 64);
-  s = r.stats();
-  EXPECT_EQ(s.live_bytes, 0u);
-  EXPECT_EQ(s.peak_live_bytes, 55 * 4096u);
+  testing::expect_exact_peak_on_one_thread(r);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -614,29 +582,16 @@ int run_script(fixed_slab_resource& r, const test_upstream& up) {
 TEST(FixedSlabResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
   for (std::size_t cache_entries : {std::size_t(0), std::size_t(4)}) {
     for (bool checked : {false, true}) {
+      SCOPED_TRACE("cache " + std::to_string(cache_entries) + ", checked " + std::to_string(checked));
       fixed_slab_options o = small_slab(cache_entries);
       o.checked = checked;
-      std::size_t reference_calls = 0;
-      {
-        test_upstream up;
-        fixed_slab_resource r(o, &up);
-        EXPECT_EQ(run_script(r, up), 0);
-        reference_calls = up.allocate_calls();
-      }
-      ASSERT_GE(reference_calls, 3u);  // the script must cross chunk boundaries to mean anything
-      for (std::size_t n = 1; n <= reference_calls; ++n) {
-        SCOPED_TRACE("cache " + std::to_string(cache_entries) + ", checked " + std::to_string(checked) +
-                     ", upstream call " + std::to_string(n) + " fails");
-        test_upstream up;  // its destructor fails the test on a leak
-        {
-          fixed_slab_resource r(o, &up);
-          up.fail_at(n);
-          EXPECT_EQ(run_script(r, up), 1);
-          EXPECT_EQ(up.failures(), 1u);
-          EXPECT_EQ(up.allocate_calls(), reference_calls + 1);  // the same chunks, plus the failed call
-        }
-        EXPECT_EQ(up.outstanding_blocks(), 0u);
-      }
+      testing::expect_every_upstream_failure_survived(
+          [&](testing::upstream_failure& f) {
+            fixed_slab_resource r(o, &f.up);
+            f.arm();
+            return std::size_t(run_script(r, f.up));
+          },
+          3);  // the script crosses chunk boundaries
     }
   }
 }
@@ -666,68 +621,24 @@ fixed_slab_options checked_slab(std::size_t cache_entries = 0) {
 
 TEST(FixedSlabResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {
   for (std::size_t cache_entries : {std::size_t(0), std::size_t(8)}) {
-    invalid_free_recorder recorder;
+    SCOPED_TRACE(::testing::Message() << "cache entries " << cache_entries);
     test_upstream up;
     fixed_slab_resource r(checked_slab(cache_entries), &up);
-    void* p = r.allocate(40, 8);
-    r.deallocate(p, 40, 8);
-    const resource_stats before = r.stats();
-    r.deallocate(p, 40, 8);
-    ASSERT_EQ(recorder.reports().size(), 1u);
-    const invalid_free_report& report = recorder.reports()[0];
-    EXPECT_EQ(report.kind, invalid_free_kind::double_free);
-    EXPECT_EQ(report.pointer, p);
-    EXPECT_EQ(report.bytes, 40u);
-    EXPECT_EQ(report.alignment, 8u);
-    EXPECT_EQ(report.resource, "fixed_slab");
-    expect_same_counts(before, r.stats());
-    // Had the second free reached the free list, p would now be handed out twice.
-    void* a = r.allocate(40, 8);
-    void* b = r.allocate(40, 8);
-    EXPECT_NE(a, b);
-    r.deallocate(a, 40, 8);
-    r.deallocate(b, 40, 8);
-    EXPECT_EQ(recorder.reports().size(), 1u);
+    testing::expect_double_free_reported(r, 40, 8, "fixed_slab");
   }
 }
 
 TEST(FixedSlabResource, CheckedModeReportsAForeignPointerAndIgnoresIt) {
-  invalid_free_recorder recorder;
   test_upstream up;
   fixed_slab_resource r(checked_slab(), &up);
-  void* live = r.allocate(64, 8);
-  alignas(64) std::byte elsewhere[64];
-  const resource_stats before = r.stats();
-  r.deallocate(elsewhere, 64, 8);
-  ASSERT_EQ(recorder.reports().size(), 1u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::foreign_pointer);
-  EXPECT_EQ(recorder.reports()[0].pointer, static_cast<void*>(elsewhere));
-  expect_same_counts(before, r.stats());
-  // A block of another slab is just as foreign.
-  fixed_slab_resource other(checked_slab(), &up);
-  void* theirs = other.allocate(64, 8);
-  r.deallocate(theirs, 64, 8);
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::foreign_pointer);
-  other.deallocate(theirs, 64, 8);
-  r.deallocate(live, 64, 8);
-  EXPECT_EQ(recorder.reports().size(), 2u);
+  fixed_slab_resource other(checked_slab(), &up);  // a block of another slab is just as foreign
+  testing::expect_foreign_frees_reported(r, other, 64, 8);
 }
 
 TEST(FixedSlabResource, CheckedModeReportsASizeMismatchAndKeepsTheBlockLive) {
-  invalid_free_recorder recorder;
   test_upstream up;
   fixed_slab_resource r(checked_slab(), &up);
-  void* p = r.allocate(40, 8);
-  r.deallocate(p, 32, 8);
-  r.deallocate(p, 40, 16);
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(r.stats().live_blocks, 1u);
-  r.deallocate(p, 40, 8);  // the right free still works
-  EXPECT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(r.stats().live_blocks, 0u);
+  testing::expect_wrong_size_frees_reported(r, 40, 8, {{32, 8}, {40, 16}});
 }
 
 TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
@@ -748,21 +659,9 @@ TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
 }
 
 TEST(FixedSlabResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
-  // invalid_free.h allows a handler to throw out of deallocate; the resource must not have acted on
-  // the bad free before calling it.
-  throwing_invalid_free_handler handler;
   test_upstream up;
   fixed_slab_resource r(checked_slab(), &up);
-  void* p = r.allocate(40, 8);
-  r.deallocate(p, 40, 8);
-  const resource_stats before = r.stats();
-  EXPECT_THROW(r.deallocate(p, 40, 8), std::runtime_error);
-  expect_same_counts(before, r.stats());
-  void* a = r.allocate(40, 8);
-  void* b = r.allocate(40, 8);
-  EXPECT_NE(a, b);
-  r.deallocate(a, 40, 8);
-  r.deallocate(b, 40, 8);
+  testing::expect_throwing_handler_changes_nothing(r, 40, 8);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -770,64 +669,6 @@ TEST(FixedSlabResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
 
 // Blocks carry their owner's tag in every byte, so that a block handed to two threads at once, or
 // written after its free, shows up as a wrong byte when another thread frees it.
-struct tagged_block {
-  void* p;
-  std::uint8_t tag;
-};
-
-// One mutex-protected queue per thread: thread i sends every block it allocates to thread i + 1, which
-// checks and frees it. So every free happens on a thread other than the allocating one.
-void cross_thread_traffic(std::pmr::memory_resource& r, std::size_t bytes, int threads, int per_thread) {
-  struct mailbox {
-    std::mutex mu;
-    std::deque<tagged_block> blocks;
-  };
-  std::vector<mailbox> boxes(threads);
-  auto check_and_free = [&](const tagged_block& b) {
-    const auto* bytes_of = static_cast<const std::uint8_t*>(b.p);
-    for (std::size_t k = 0; k < bytes; ++k) {
-      if (bytes_of[k] != b.tag) {
-        ADD_FAILURE() << "block " << b.p << " overwritten at byte " << k;
-        break;
-      }
-    }
-    r.deallocate(b.p, bytes, 8);
-  };
-  std::latch start(threads);  // released together, so that they really run side by side
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      start.arrive_and_wait();
-      mailbox& out = boxes[(t + 1) % threads];
-      mailbox& in = boxes[t];
-      for (int i = 0; i < per_thread; ++i) {
-        const auto tag = static_cast<std::uint8_t>(t * 37 + i);
-        void* p = r.allocate(bytes, 8);
-        std::memset(p, tag, bytes);
-        {
-          std::lock_guard lock(out.mu);
-          out.blocks.push_back({p, tag});
-        }
-        // Free up to two received blocks per allocation, so that the mailboxes stay short.
-        for (int k = 0; k < 2; ++k) {
-          tagged_block b;
-          {
-            std::lock_guard lock(in.mu);
-            if (in.blocks.empty()) break;
-            b = in.blocks.front();
-            in.blocks.pop_front();
-          }
-          check_and_free(b);
-        }
-      }
-    });
-  }
-  for (std::thread& w : workers) w.join();
-  for (mailbox& box : boxes) {
-    for (const tagged_block& b : box.blocks) check_and_free(b);
-  }
-}
-
 TEST(FixedSlabResource, BlocksFreedByOtherThreadsKeepStatsAndPoolConsistent) {
   for (std::size_t cache_entries : {std::size_t(0), std::size_t(16)}) {
     SCOPED_TRACE("thread_cache_entries " + std::to_string(cache_entries));
@@ -838,7 +679,7 @@ TEST(FixedSlabResource, BlocksFreedByOtherThreadsKeepStatsAndPoolConsistent) {
     o.thread_cache_entries = cache_entries;
     fixed_slab_resource r(o, &up);
     constexpr int kThreads = 6, kPerThread = 3000;
-    cross_thread_traffic(r, 48, kThreads, kPerThread);
+    testing::run_cross_thread_ring(r, kThreads, kPerThread, [](int, int) { return std::size_t(48); });
 
     const resource_stats s = r.stats();
     EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);

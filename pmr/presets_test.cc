@@ -25,6 +25,7 @@
 #include "pmr/fixed_slab_resource.h"
 #include "pmr/routing_resource.h"
 #include "pmr/segregated_resource.h"
+#include "pmr/testing/allocation_script.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
@@ -352,27 +353,15 @@ std::size_t run_script(instrumented_resource& r, std::uint64_t seed, std::size_t
 }
 
 TEST_P(SeedPreset, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
-  std::size_t reference_calls = 0;
-  {
-    test_upstream up;
-    std::unique_ptr<instrumented_resource> r = make_preset(GetParam().name, &up);
-    EXPECT_EQ(run_script(*r, 5, 400), 0u);
-    reference_calls = up.allocate_calls();
-  }
-  ASSERT_GT(reference_calls, 8u);
-  for (std::size_t n = 1; n <= reference_calls; ++n) {
-    SCOPED_TRACE(::testing::Message() << "upstream fails at call " << n);
-    test_upstream up;
-    {
-      std::unique_ptr<instrumented_resource> r = make_preset(GetParam().name, &up);
-      up.fail_at(n);
-      EXPECT_EQ(run_script(*r, 5, 400), 1u);
-      EXPECT_EQ(up.failures(), 1u);
-      EXPECT_EQ(r->stats().bytes_held, up.outstanding_bytes());
-    }
-    EXPECT_EQ(up.outstanding_blocks(), 0u);
-    if (HasFailure()) return;
-  }
+  testing::expect_every_upstream_failure_survived(
+      [&](testing::upstream_failure& f) {
+        std::unique_ptr<instrumented_resource> r = make_preset(GetParam().name, &f.up);
+        f.arm();
+        const std::size_t bad_allocs = run_script(*r, 5, 400);
+        EXPECT_EQ(r->stats().bytes_held, f.up.outstanding_bytes());
+        return bad_allocs;
+      },
+      9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SeedPreset,

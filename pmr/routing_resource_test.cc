@@ -18,6 +18,8 @@
 
 #include "allocator/invalid_free.h"
 #include "pmr/best_fit_resource.h"
+#include "pmr/testing/allocation_script.h"
+#include "pmr/testing/contract_checks.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
@@ -282,13 +284,7 @@ TEST(RoutingResource, AllocateZeroGoesToTheFirstRoute) {
 TEST(RoutingResource, NonPowerOfTwoAlignmentThrowsBeforeAnyChildSeesIt) {
   for (bool with_fallback : {false, true}) {
     probe_router t(with_fallback);
-    for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(24), std::size_t(12288)}) {
-      for (std::size_t bytes : {std::size_t(8), std::size_t(500), std::size_t(1 << 20)}) {
-        EXPECT_THROW((void)t.router->allocate(bytes, alignment), std::invalid_argument);
-      }
-    }
-    EXPECT_EQ(t.up.allocate_calls(), 0u);
-    EXPECT_EQ(t.router->stats().allocations, 0u);
+    testing::expect_bad_alignments_rejected(*t.router, t.up, {8, 500, 1 << 20}, {0, 3, 24, 12288});
   }
 }
 
@@ -546,27 +542,15 @@ TEST(RoutingResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
   const std::vector<script_step> script = make_script(7, 200);
   for (bool with_fallback : {false, true}) {
     SCOPED_TRACE(::testing::Message() << "fallback " << with_fallback);
-    std::size_t reference_calls = 0;
-    {
-      test_upstream up;
-      auto r = make_best_fit_router(up, with_fallback, true);
-      EXPECT_EQ(run_script(*r, script), 0u);
-      reference_calls = up.allocate_calls();
-    }
-    ASSERT_GT(reference_calls, 10u);
-    for (std::size_t n = 1; n <= reference_calls; ++n) {
-      SCOPED_TRACE(::testing::Message() << "upstream fails at call " << n);
-      test_upstream up;  // its destructor fails the test on any leaked block
-      {
-        auto r = make_best_fit_router(up, with_fallback, true);
-        up.fail_at(n);
-        EXPECT_EQ(run_script(*r, script), 1u);
-        EXPECT_EQ(up.failures(), 1u);
-        EXPECT_EQ(r->stats().bytes_held, up.outstanding_bytes());
-      }
-      EXPECT_EQ(up.outstanding_blocks(), 0u);
-      if (HasFailure()) return;
-    }
+    testing::expect_every_upstream_failure_survived(
+        [&](testing::upstream_failure& f) {
+          auto r = make_best_fit_router(f.up, with_fallback, true);
+          f.arm();
+          const std::size_t bad_allocs = run_script(*r, script);
+          EXPECT_EQ(r->stats().bytes_held, f.up.outstanding_bytes());
+          return bad_allocs;
+        },
+        11);
   }
 }
 

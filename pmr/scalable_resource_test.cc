@@ -15,6 +15,7 @@
 #include "pmr/allocation_scope.h"
 #include "pmr/config_error.h"
 #include "pmr/presets.h"
+#include "pmr/testing/contract_checks.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/test_upstream.h"
@@ -48,12 +49,7 @@ TEST(ScalableResource, BadAlignmentThrowsInvalidArgumentAndChangesNothing) {
     scalable_options o;
     o.checked = checked;
     scalable_resource r(o, &up);
-    for (std::size_t alignment : {0, 3, 12, 48, 4097}) {
-      EXPECT_THROW((void)r.allocate(64, alignment), std::invalid_argument) << alignment;
-      EXPECT_THROW((void)r.allocate(100000, alignment), std::invalid_argument) << alignment;
-    }
-    EXPECT_EQ(r.stats().allocations, 0u);
-    EXPECT_EQ(up.allocate_calls(), 0u);
+    testing::expect_bad_alignments_rejected(r, up, {64, 100000}, {0, 3, 12, 48, 4097});
   }
 }
 
@@ -292,23 +288,12 @@ TEST(ScalableResource, CheckedModeReportsDoubleFreeAndForeignPointers) {
   scalable_options o;
   o.checked = true;
   scalable_resource r(o, &up);
+  scalable_resource other(o, &up);
   EXPECT_TRUE(r.checked());
-  const testing::invalid_free_recorder recorder;
-  void* p = r.allocate(64, 16);
-  r.deallocate(p, 64, 16);
-  r.deallocate(p, 64, 16);
-  alignas(64) static unsigned char foreign[64];
-  r.deallocate(foreign, 64, 16);
-  void* q = r.allocate(100, 16);
-  r.deallocate(q, 200, 16);
-  const std::vector<invalid_free_report>& reports = recorder.reports();
-  ASSERT_EQ(reports.size(), 3u);
-  EXPECT_EQ(reports[0].kind, invalid_free_kind::double_free);
-  EXPECT_EQ(reports[1].kind, invalid_free_kind::foreign_pointer);
-  EXPECT_EQ(reports[2].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(r.stats().live_blocks, 1u);  // the mismatched free was ignored
-  r.deallocate(q, 100, 16);
-  EXPECT_EQ(r.stats().live_blocks, 0u);
+  testing::expect_double_free_reported(r, 64, 16, "scalable");
+  testing::expect_foreign_frees_reported(r, other, 64, 16);
+  testing::expect_wrong_size_frees_reported(r, 100, 16, {{200, 16}, {100, 4096}});
+  testing::expect_double_free_reported(r, 100000, 16, "scalable");  // a large block
 }
 
 // An open scope sends calls down the slow path, which must report them like the fast path counts them.

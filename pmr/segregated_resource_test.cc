@@ -18,6 +18,8 @@
 
 #include "allocator/invalid_free.h"
 #include "pmr/testing/allocation_script.h"
+#include "pmr/testing/contract_checks.h"
+#include "pmr/testing/cross_thread_ring.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
 #include "pmr/testing/single_threaded_upstream.h"
@@ -115,14 +117,7 @@ TEST_P(SegregatedResource, OneByteOverTheLargestClassThrowsBadAllocAndChangesNot
 TEST_P(SegregatedResource, SizesNearSizeMaxThrowBadAllocAndChangeNothing) {
   test_upstream up;
   segregated_resource r(options(), &up);
-  const resource_stats before = r.stats();
-  for (std::size_t bytes : {kSizeMax, kSizeMax - 1, kSizeMax - 4095, kSizeMax / 2 + 1}) {
-    for (std::size_t alignment : {std::size_t(1), std::size_t(64), std::size_t(4096)}) {
-      EXPECT_THROW((void)r.allocate(bytes, alignment), std::bad_alloc) << bytes << " / " << alignment;
-    }
-  }
-  expect_same_counts(before, r.stats());
-  EXPECT_EQ(up.allocate_calls(), 0u);
+  testing::expect_impossible_sizes_rejected(r, up, {kSizeMax, kSizeMax - 1, kSizeMax - 4095, kSizeMax / 2 + 1}, {1, 64, 4096});
 }
 
 TEST_P(SegregatedResource, AllocateZeroGivesDistinctBlocksOfTheSmallestClass) {
@@ -201,23 +196,14 @@ TEST_P(SegregatedResource, AlignmentBeyondEveryClassThrowsBadAllocAndChangesNoth
 TEST_P(SegregatedResource, NonPowerOfTwoAlignmentThrowsInvalidArgumentAndChangesNothing) {
   test_upstream up;
   segregated_resource r(options(), &up);
-  const resource_stats before = r.stats();
-  for (std::size_t alignment : {std::size_t(0), std::size_t(3), std::size_t(12), std::size_t(48),
-                                std::size_t(4095), kSizeMax}) {
-    EXPECT_THROW((void)r.allocate(8, alignment), std::invalid_argument) << alignment;
-  }
-  expect_same_counts(before, r.stats());
+  testing::expect_bad_alignments_rejected(r, up, {8, 100000}, {0, 3, 12, 48, 4095, kSizeMax});
 }
 
 TEST_P(SegregatedResource, IsEqualIsIdentity) {
   test_upstream up;
   segregated_resource a(options(), &up);
   segregated_resource b(options(), &up);
-  EXPECT_TRUE(a.is_equal(a));
-  EXPECT_FALSE(a.is_equal(b));  // same options, different pools
-  EXPECT_FALSE(a.is_equal(up));
-  EXPECT_TRUE(a == a);
-  EXPECT_TRUE(a != b);
+  testing::expect_is_equal_is_identity(a, b, up);
   EXPECT_EQ(a.kind(), "segregated");
 }
 
@@ -345,27 +331,9 @@ TEST_P(SegregatedResource, StatsCountRequestedAndUsableBytesPerClass) {
 }
 
 TEST_P(SegregatedResource, PeakLiveBytesIsExactOnOneThreadPastThePublishingThreshold) {
-  // The counters publish live bytes in steps of 64 KiB (allocator/stats_counters.h); with one thread
-  // the peak must still be exact, above and below those steps.
   test_upstream up;
   segregated_resource r(options({64, 4096}, 4096 * 16), &up);
-  std::vector<void*> blocks;
-  for (int i = 0; i < 50; ++i) blocks.push_back(r.allocate(4096, 64));
-  EXPECT_EQ(r.stats().peak_live_bytes, 50 * 4096u);
-  for (int i = 0; i < 30; ++i) {
-    r.deallocate(blocks.back(), 4096, 64);
-    blocks.pop_back();
-  }
-  for (int i = 0; i < 10; ++i) blocks.push_back(r.allocate(4096, 64));
-  resource_stats s = r.stats();
-  EXPECT_EQ(s.live_bytes, 30 * 4096u);
-  EXPECT_EQ(s.peak_live_bytes, 50 * 4096u);
-  for (int i = 0; i < 25; ++i) blocks.push_back(r.allocate(4096, 64));
-  EXPECT_EQ(r.stats().peak_live_bytes, 55 * 4096u);
-  for (void* p : blocks) r.deallocate(p, 4096, 64);
-  s = r.stats();
-  EXPECT_EQ(s.live_bytes, 0u);
-  EXPECT_EQ(s.peak_live_bytes, 55 * 4096u);
+  testing::expect_exact_peak_on_one_thread(r);
 }
 
 TEST(SegregatedLockMode, NamesRoundTrip) {
@@ -480,29 +448,16 @@ int run_script(segregated_resource& r, const test_upstream& up) {
 
 TEST_P(SegregatedResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
   for (bool checked : {false, true}) {
+    SCOPED_TRACE("checked " + std::to_string(checked));
     segregated_options o = options({16, 64, 256, 1024}, 4096);  // 256, 64, 16 and 4 blocks per chunk
     o.checked = checked;
-    std::size_t reference_calls = 0;
-    {
-      test_upstream up;
-      segregated_resource r(o, &up);
-      EXPECT_EQ(run_script(r, up), 0);
-      reference_calls = up.allocate_calls();
-    }
-    ASSERT_GE(reference_calls, 8u);  // the script must cross chunk boundaries to mean anything
-    for (std::size_t n = 1; n <= reference_calls; ++n) {
-      SCOPED_TRACE("checked " + std::to_string(checked) + ", upstream call " + std::to_string(n) +
-                   " fails");
-      test_upstream up;  // its destructor fails the test on a leak
-      {
-        segregated_resource r(o, &up);
-        up.fail_at(n);
-        EXPECT_EQ(run_script(r, up), 1);
-        EXPECT_EQ(up.failures(), 1u);
-        EXPECT_EQ(up.allocate_calls(), reference_calls + 1);  // the same chunks, plus the failed call
-      }
-      EXPECT_EQ(up.outstanding_blocks(), 0u);
-    }
+    testing::expect_every_upstream_failure_survived(
+        [&](testing::upstream_failure& f) {
+          segregated_resource r(o, &f.up);
+          f.arm();
+          return std::size_t(run_script(r, f.up));
+        },
+        8);  // several chunks per class
   }
 }
 
@@ -529,75 +484,30 @@ TEST_P(SegregatedResource, AnUpstreamThatAlwaysFailsThrowsOnEveryRefillAndRecove
 // ---------------------------------------------------------------------------------------------------
 // Checked mode
 
-TEST_P(SegregatedResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {
-  invalid_free_recorder recorder;
-  test_upstream up;
-  segregated_options o = options();
+segregated_options checked(segregated_options o) {
   o.checked = true;
-  segregated_resource r(o, &up);
-  void* p = r.allocate(100, 8);
-  r.deallocate(p, 100, 8);
-  const resource_stats before = r.stats();
-  r.deallocate(p, 100, 8);
-  ASSERT_EQ(recorder.reports().size(), 1u);
-  const invalid_free_report& report = recorder.reports()[0];
-  EXPECT_EQ(report.kind, invalid_free_kind::double_free);
-  EXPECT_EQ(report.pointer, p);
-  EXPECT_EQ(report.bytes, 100u);
-  EXPECT_EQ(report.alignment, 8u);
-  EXPECT_EQ(report.resource, "segregated");
-  expect_same_counts(before, r.stats());
-  // Had the second free reached the free list, p would now be handed out twice.
-  void* a = r.allocate(100, 8);
-  void* b = r.allocate(100, 8);
-  EXPECT_NE(a, b);
-  r.deallocate(a, 100, 8);
-  r.deallocate(b, 100, 8);
-  EXPECT_EQ(recorder.reports().size(), 1u);
+  return o;
+}
+
+TEST_P(SegregatedResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {
+  test_upstream up;
+  segregated_resource r(checked(options()), &up);
+  testing::expect_double_free_reported(r, 100, 8, "segregated");
 }
 
 TEST_P(SegregatedResource, CheckedModeReportsAForeignPointerAndIgnoresIt) {
-  invalid_free_recorder recorder;
   test_upstream up;
-  segregated_options o = options();
-  o.checked = true;
-  segregated_resource r(o, &up);
-  void* live = r.allocate(64, 8);
-  alignas(64) std::byte elsewhere[64];
-  const resource_stats before = r.stats();
-  r.deallocate(elsewhere, 64, 8);
-  ASSERT_EQ(recorder.reports().size(), 1u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::foreign_pointer);
-  EXPECT_EQ(recorder.reports()[0].pointer, static_cast<void*>(elsewhere));
-  expect_same_counts(before, r.stats());
-  // A block of another resource is just as foreign.
-  segregated_resource other(o, &up);
-  void* theirs = other.allocate(64, 8);
-  r.deallocate(theirs, 64, 8);
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::foreign_pointer);
-  other.deallocate(theirs, 64, 8);
-  r.deallocate(live, 64, 8);
-  EXPECT_EQ(recorder.reports().size(), 2u);
+  segregated_resource r(checked(options()), &up);
+  segregated_resource other(checked(options()), &up);  // a block of another resource is just as foreign
+  testing::expect_foreign_frees_reported(r, other, 64, 8);
 }
 
 TEST_P(SegregatedResource, CheckedModeReportsAFreeWithTheWrongSizeAndKeepsTheBlockLive) {
-  invalid_free_recorder recorder;
   test_upstream up;
-  segregated_options o = options();
-  o.checked = true;
-  segregated_resource r(o, &up);
-  void* p = r.allocate(40, 8);  // class 64
-  const resource_stats before = r.stats();
-  r.deallocate(p, 20, 8);   // would put it on the 32 list
-  r.deallocate(p, 40, 64);  // same class, other alignment: still not what was allocated
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
-  expect_same_counts(before, r.stats());
-  r.deallocate(p, 40, 8);
-  EXPECT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(r.stats().live_blocks, 0u);
+  segregated_resource r(checked(options()), &up);
+  // 40 bytes are served by class 64. 20 would put the block on the 32 list; 40 at alignment 64 is
+  // the same class, but still not what was allocated.
+  testing::expect_wrong_size_frees_reported(r, 40, 8, {{20, 8}, {40, 64}});
 }
 
 TEST_P(SegregatedResource, UncheckedModeStillRejectsAFreeNoClassCouldHaveServed) {
@@ -618,23 +528,9 @@ TEST_P(SegregatedResource, UncheckedModeStillRejectsAFreeNoClassCouldHaveServed)
 }
 
 TEST_P(SegregatedResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
-  // invalid_free.h allows a handler to throw out of deallocate; the resource must not have acted on
-  // the bad free before calling it.
-  throwing_invalid_free_handler handler;
   test_upstream up;
-  segregated_options o = options();
-  o.checked = true;
-  segregated_resource r(o, &up);
-  void* p = r.allocate(40, 8);
-  r.deallocate(p, 40, 8);
-  const resource_stats before = r.stats();
-  EXPECT_THROW(r.deallocate(p, 40, 8), std::runtime_error);
-  expect_same_counts(before, r.stats());
-  void* a = r.allocate(40, 8);
-  void* b = r.allocate(40, 8);
-  EXPECT_NE(a, b);
-  r.deallocate(a, 40, 8);
-  r.deallocate(b, 40, 8);
+  segregated_resource r(checked(options()), &up);
+  testing::expect_throwing_handler_changes_nothing(r, 40, 8);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -642,73 +538,15 @@ TEST_P(SegregatedResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
 
 // Blocks carry a tag in every byte, so that a block handed to two threads at once, or written after its
 // free, shows up as a wrong byte when another thread frees it.
-struct tagged_block {
-  void* p;
-  std::size_t bytes;
-  std::uint8_t tag;
-};
-
 TEST_P(SegregatedResource, BlocksFreedByOtherThreadsKeepStatsConsistent) {
   test_upstream up;
   segregated_resource r(options({16, 64, 256, 1024}, 8192), &up);
   constexpr int kThreads = 6, kPerThread = 2500;
   const std::size_t sizes[] = {1, 16, 40, 64, 200, 1024};
 
-  // One mutex-protected mailbox per thread: thread t sends every block it allocates to thread t + 1,
-  // which checks and frees it, so every free happens on a thread other than the allocating one.
-  struct mailbox {
-    std::mutex mu;
-    std::deque<tagged_block> blocks;
-  };
-  std::vector<mailbox> boxes(kThreads);
-  auto check_and_free = [&](const tagged_block& b) {
-    const auto* bytes = static_cast<const std::uint8_t*>(b.p);
-    for (std::size_t k = 0; k < b.bytes; ++k) {
-      if (bytes[k] != b.tag) {
-        ADD_FAILURE() << "block " << b.p << " of " << b.bytes << " bytes overwritten at byte " << k;
-        break;
-      }
-    }
-    r.deallocate(b.p, b.bytes, 8);
-  };
-  std::uint64_t requested = 0;
-  for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kPerThread; ++i) requested += sizes[(t + i) % 6];
-  }
-  std::latch start(kThreads);  // released together, so that they really run side by side
-  std::vector<std::thread> workers;
-  for (int t = 0; t < kThreads; ++t) {
-    workers.emplace_back([&, t] {
-      start.arrive_and_wait();
-      mailbox& out = boxes[(t + 1) % kThreads];
-      mailbox& in = boxes[t];
-      for (int i = 0; i < kPerThread; ++i) {
-        const std::size_t bytes = sizes[(t + i) % 6];
-        const auto tag = static_cast<std::uint8_t>(t * 37 + i);
-        void* p = r.allocate(bytes, 8);
-        std::memset(p, tag, bytes);
-        {
-          std::lock_guard lock(out.mu);
-          out.blocks.push_back({p, bytes, tag});
-        }
-        // Free up to two received blocks per allocation, so that the mailboxes stay short.
-        for (int k = 0; k < 2; ++k) {
-          tagged_block b;
-          {
-            std::lock_guard lock(in.mu);
-            if (in.blocks.empty()) break;
-            b = in.blocks.front();
-            in.blocks.pop_front();
-          }
-          check_and_free(b);
-        }
-      }
-    });
-  }
-  for (std::thread& w : workers) w.join();
-  for (mailbox& box : boxes) {
-    for (const tagged_block& b : box.blocks) check_and_free(b);
-  }
+  // Every free on a thread other than the allocating one.
+  const std::uint64_t requested =
+      testing::run_cross_thread_ring(r, kThreads, kPerThread, [&sizes](int t, int i) { return sizes[(t + i) % 6]; });
 
   const resource_stats s = r.stats();
   EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);
