@@ -42,6 +42,33 @@ void class_central_list::give_batch(const block_chain& batch, std::size_t shard)
   give(batch.head, batch.count);  // full, or too long to park: onto the spans
 }
 
+std::size_t class_central_list::take_parked(block_chain& out, std::size_t own) {
+  {
+    shard_state& s = *shards_[own];
+    counted_lock lock(s.mu, *counters_);
+    if (!s.parked.empty()) {
+      const block_chain batch = s.parked.pop();
+      out.prepend(batch);
+      return batch.count;
+    }
+  }
+  // Never waits for another shard's lock: a busy shard is skipped, and the spans serve instead.
+  constexpr std::size_t kLooks = 3;
+  for (std::size_t i = 1; i <= kLooks && i < count_; ++i) {
+    shard_state& s = *shards_[(own + i) % count_];
+    if (!s.mu.try_lock()) continue;
+    const bool found = !s.parked.empty();
+    block_chain batch;
+    if (found) batch = s.parked.pop();
+    s.mu.unlock();
+    if (found) {
+      out.prepend(batch);
+      return batch.count;
+    }
+  }
+  return 0;
+}
+
 void class_central_list::unpark_all() noexcept {
   for (auto& s : shards_) {
     while (true) {

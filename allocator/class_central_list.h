@@ -46,13 +46,12 @@ class class_central_list {
   // (at least one) from the spans, see span_arena::take (an upstream throw propagates with nothing
   // changed). Returns how many were added.
   std::size_t take(block_chain& out, std::size_t n, std::size_t shard) {
-    shard_state& s = *shards_[shard % count_];
-    counted_lock lock(s.mu, *counters_);
-    if (!s.parked.empty() && n >= parked_batch_) {
-      const block_chain batch = s.parked.pop();
-      out.prepend(batch);
-      return batch.count;
+    const std::size_t own = shard % count_;
+    if (n >= parked_batch_) {
+      if (std::size_t taken = take_parked(out, own)) return taken;
     }
+    shard_state& s = *shards_[own];
+    counted_lock lock(s.mu, *counters_);
     return s.arena.take(out, n);
   }
 
@@ -88,6 +87,11 @@ class class_central_list {
     transfer_stack parked;  // guarded by mu
     span_arena arena;       // guarded by mu
   };
+
+  // A parked batch onto `out`: shard `own`'s, else one of a few other shards' whose lock is free
+  // (threads whose frees outrun their allocations park what others then lack: cross_thread). 0 when
+  // none was found.
+  std::size_t take_parked(block_chain& out, std::size_t own);
 
   // Empties every shard's parked batches onto the spans (before spans are counted or released).
   void unpark_all() noexcept;

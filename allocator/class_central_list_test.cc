@@ -111,17 +111,25 @@ TEST(ClassCentralList, AFlushedBatchIsParkedAndTakenBackWhole) {
   const std::vector<void*> given = blocks_of(a);
   central.give_batch(a, 0);
 
-  // Shard 1 has nothing parked: its refill carves its own span.
-  block_chain other;
-  central.take(other, 8, 1);
-  for (void* p : blocks_of(other)) EXPECT_EQ(std::count(given.begin(), given.end(), p), 0);
-  central.give(other.head, other.count);
-
   // Shard 0's refill gets the parked batch: the same blocks in the same order.
   block_chain back;
   EXPECT_EQ(central.take(back, 8, 0), 8u);
   EXPECT_EQ(blocks_of(back), given);
   EXPECT_EQ(back.tail, given.back());
+
+  // Shard 1 has nothing parked: its refill takes the batch shard 0 parked rather than carve a span.
+  central.give_batch(back, 0);
+  block_chain stolen;
+  EXPECT_EQ(central.take(stolen, 8, 1), 8u);
+  EXPECT_EQ(blocks_of(stolen), given);
+  EXPECT_EQ(central.bytes_held(), central.span_bytes());
+  // With nothing parked anywhere, it carves its own span.
+  block_chain other;
+  central.take(other, 8, 1);
+  for (void* p : blocks_of(other)) EXPECT_EQ(std::count(given.begin(), given.end(), p), 0);
+  EXPECT_EQ(central.bytes_held(), 2 * central.span_bytes());
+  central.give(other.head, other.count);
+  back = stolen;
 
   // A single-block take (no cache) never takes a parked batch.
   central.give_batch(back, 0);

@@ -35,6 +35,8 @@
 namespace allocbench::detail {
 
 inline constexpr std::size_t kMaxCentralShards = 64;
+// Thread caches take shards round robin, so up to this many threads each carve spans of their own.
+inline constexpr std::size_t kDefaultCentralShards = 16;
 
 struct scalable_heap_config {
   size_class_params classes;
@@ -43,7 +45,7 @@ struct scalable_heap_config {
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
-  std::size_t central_shards = 0;               // shards of each central list; 0: one per CPU
+  std::size_t central_shards = 0;               // shards of each central list; 0: kDefaultCentralShards
   bool fast_path = true;                        // off: every call takes the slow path (checked mode)
 };
 

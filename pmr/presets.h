@@ -50,7 +50,7 @@
 //       "max_batch": 32,                  optional (32), most blocks per batch (2..1024)
 //       "class_cache_batches": 8,         optional (8), most batches a thread caches per class
 //       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total
-//       "central_shards": 0,              optional (0 = one per CPU, at most 16), 0..64: shards of each
+//       "central_shards": 0,              optional (0 = 16), 0..64: shards of each
 //                                         class's central list, each with its own spans and lock
 //       "checked": false }                optional (build default)
 //

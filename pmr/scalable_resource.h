@@ -18,9 +18,10 @@
 // deallocate touch only those in the common case, with no lock and no atomic read-modify-write. An
 // empty list refills a batch from its class's central list, a full one flushes a batch there; each
 // central list has its own spans and locks, so no lock is shared by all classes; it is split into
-// shards (central_shards, by default one per CPU), each thread refilling from its own, so that threads
-// running at once never get neighbouring blocks of one span (which would share cache lines). A block
-// freed by another thread goes into the freeing thread's cache, and from there back to its own shard.
+// shards (central_shards, by default 16), threads taking them round robin and refilling from their
+// own, so that threads never get neighbouring blocks of one span (which would share cache lines) and
+// each thread's blocks stay on few pages. A block freed by another thread goes into the freeing
+// thread's cache, and from there, in a parked batch, to whichever thread next lacks blocks of its class.
 // Each thread's lists are bounded per class (growing as the class is used) and in total
 // (thread_cache_bytes: at that cap a growing class takes allowance from one that leaves its own
 // unused); a thread's cache goes back to the central lists when it exits. The resource may be destroyed while threads that used it still run.
@@ -70,9 +71,9 @@ struct scalable_options {
   std::size_t max_batch = 32;             // ... but at most this many blocks (2..1024), at least 2
   std::size_t class_cache_batches = 8;    // a thread caches at most this many batches of a class
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all its classes
-  // Each class's central list is split into this many shards (0..64; 0: one per CPU, at most 16), each
-  // with its own spans and lock; a thread cache refills from one, so threads running at once do not
-  // get blocks from the same spans (small blocks sharing a cache line with another thread's).
+  // Each class's central list is split into this many shards (0..64; 0: 16), each with its own spans
+  // and lock; thread caches take them round robin and refill from theirs, so threads do not get
+  // blocks from the same spans (small blocks sharing a cache line with another thread's).
   std::size_t central_shards = 0;
   bool checked = kCheckedByDefault;       // detect double free / foreign pointer (invalid_free.h)
 };
