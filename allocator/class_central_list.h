@@ -14,8 +14,10 @@
 //
 // A thread's flushed batch is parked whole in the thread's own shard (transfer_stack.h) and is
 // usually what its next refill takes back: O(1) under the lock, and the blocks stay with the thread
-// that last touched them. Blocks given one by one (a full stack, a drain, release_unused) go back to
-// the span they came from, whichever thread gives them.
+// that last touched them. A refill that finds its shard's parking empty looks at a few other shards'
+// (take_parked) before it carves: a thread whose frees outrun its allocations feeds the others.
+// Blocks given one by one (a full stack, a drain, release_unused) go back to the span they came
+// from, whichever thread gives them.
 #pragma once
 
 #include <cstddef>
