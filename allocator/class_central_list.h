@@ -47,15 +47,7 @@ class class_central_list {
   // `n` is at least parked_batch (a refill's size; a parked batch may be shorter), else up to `n`
   // (at least one) from the spans, see span_arena::take (an upstream throw propagates with nothing
   // changed). Returns how many were added.
-  std::size_t take(block_chain& out, std::size_t n, std::size_t shard) {
-    const std::size_t own = shard % count_;
-    if (n >= parked_batch_) {
-      if (std::size_t taken = take_parked(out, own)) return taken;
-    }
-    shard_state& s = *shards_[own];
-    counted_lock lock(s.mu, *counters_);
-    return s.arena.take(out, n);
-  }
+  std::size_t take(block_chain& out, std::size_t n, std::size_t shard);
 
   // One block, for a thread that has no cache.
   void* take_one(std::size_t shard) {
@@ -92,7 +84,7 @@ class class_central_list {
 
   // A parked batch onto `out`: shard `own`'s, else one of a few other shards' whose lock is free
   // (threads whose frees outrun their allocations park what others then lack: cross_thread). 0 when
-  // none was found.
+  // none was found. Takes and lets go of each shard's lock itself.
   std::size_t take_parked(block_chain& out, std::size_t own);
 
   // Empties every shard's parked batches onto the spans (before spans are counted or released).

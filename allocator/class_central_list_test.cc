@@ -15,6 +15,34 @@ namespace {
 
 using allocbench::testing::test_upstream;
 
+// Collects a chain's blocks (count of them, from head).
+std::vector<void*> blocks_of(const block_chain& chain) {
+  std::vector<void*> out;
+  void* p = chain.head;
+  for (std::size_t i = 0; i < chain.count; ++i) {
+    out.push_back(p);
+    p = *static_cast<void**>(p);
+  }
+  return out;
+}
+
+// Runs round(t) `rounds` times on each of 4 threads at once, then checks that every block came back:
+// every span is entirely free once parked batches are put back.
+template <class Round>
+void run_four_threads_and_expect_everything_back(class_central_list& central, const test_upstream& up, int rounds,
+                                                  Round round) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&round, rounds, t] {
+      for (int i = 0; i < rounds; ++i) round(std::size_t(t));
+    });
+  }
+  for (auto& t : threads) t.join();
+  central.release_unused();
+  EXPECT_EQ(central.bytes_held(), 0u);
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
 TEST(ClassCentralList, TakeOneAndGiveBack) {
   test_upstream up;
   stats_counters counters;
@@ -32,21 +60,11 @@ TEST(ClassCentralList, ConcurrentBatchesLoseNothing) {
   test_upstream up;
   stats_counters counters;
   class_central_list central(64, 64, 16 * 1024, up, counters, 2);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&central, t] {
-      for (int round = 0; round < 200; ++round) {
-        block_chain chain;
-        while (chain.count < 48) central.take(chain, 48 - chain.count, std::size_t(t));
-        central.give(chain.head, chain.count);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  // Every block came back: every span is entirely free.
-  central.release_unused();
-  EXPECT_EQ(central.bytes_held(), 0u);
-  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  run_four_threads_and_expect_everything_back(central, up, 200, [&central](std::size_t t) {
+    block_chain chain;
+    while (chain.count < 48) central.take(chain, 48 - chain.count, t);
+    central.give(chain.head, chain.count);
+  });
 }
 
 // Blocks go back to the shard whose span holds them, whoever gives them and in whatever order: so a
@@ -66,10 +84,8 @@ TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
   EXPECT_EQ(central.bytes_held(), 2 * central.span_bytes());
 
   // One chain alternating between the shards, as a thread that freed both threads' blocks flushes it.
-  std::vector<void*> blocks;
-  for (void* p = a.head; p != nullptr && blocks.size() < 8; p = *static_cast<void**>(p)) blocks.push_back(p);
-  std::vector<void*> others;
-  for (void* p = b.head; p != nullptr && others.size() < 8; p = *static_cast<void**>(p)) others.push_back(p);
+  const std::vector<void*> blocks = blocks_of(a);
+  const std::vector<void*> others = blocks_of(b);
   block_chain mixed;
   for (std::size_t i = 0; i < 8; ++i) {
     mixed.push(blocks[i]);
@@ -80,25 +96,10 @@ TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
   // Shard 1's next refill takes only blocks of shard 1's span (its freed ones first).
   block_chain again;
   central.take(again, 8, 1);
-  for (void* p = again.head; again.count > 0 && p != nullptr;) {
-    EXPECT_EQ(span_of(p), span_of(b.head));
-    if (p == again.tail) break;
-    p = *static_cast<void**>(p);
-  }
+  for (void* p : blocks_of(again)) EXPECT_EQ(span_of(p), span_of(b.head));
   central.give(again.head, again.count);
   EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
   EXPECT_EQ(up.outstanding_blocks(), 0u);
-}
-
-// Collects a chain's blocks (count of them, from head).
-std::vector<void*> blocks_of(const block_chain& chain) {
-  std::vector<void*> out;
-  void* p = chain.head;
-  for (std::size_t i = 0; i < chain.count; ++i) {
-    out.push_back(p);
-    p = *static_cast<void**>(p);
-  }
-  return out;
 }
 
 TEST(ClassCentralList, AFlushedBatchIsParkedAndTakenBackWhole) {
@@ -170,20 +171,11 @@ TEST(ClassCentralList, ConcurrentParkingAcrossShardsLosesNothing) {
   test_upstream up;
   stats_counters counters;
   class_central_list central(64, 64, 16 * 1024, up, counters, 2, /*parked_batch=*/16);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&central, t] {
-      for (int round = 0; round < 300; ++round) {
-        block_chain chain;
-        central.take(chain, 16, std::size_t(t));
-        central.give_batch(chain, std::size_t(t + 1));
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  central.release_unused();
-  EXPECT_EQ(central.bytes_held(), 0u);
-  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  run_four_threads_and_expect_everything_back(central, up, 300, [&central](std::size_t t) {
+    block_chain chain;
+    central.take(chain, 16, t);
+    central.give_batch(chain, t + 1);
+  });
 }
 
 TEST(ClassCentralList, NoShardsIsAnError) {
