@@ -19,14 +19,15 @@ void block_thread_caches::flush(block_cache& cache) noexcept {
 }
 
 void block_thread_caches::drop_all() noexcept {
-  for_each_cache([](void* c) { static_cast<block_cache*>(c)->blocks.clear(); });
+  for_each_cache_after_exits([](void* c) { static_cast<block_cache*>(c)->blocks.clear(); });
 }
 
 void* block_thread_caches::create_cache() { return new block_cache; }
 
 void block_thread_caches::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
   // Whether the thread is leaving or the instance is going away, the blocks go back to the central
-  // list: then every block is always somewhere the pool knows of.
+  // list: then every block is always somewhere the pool knows of. Runs outside the registry mutex
+  // (thread_cache_registry.h), so taking the central list's lock here closes no cycle.
   auto* c = static_cast<block_cache*>(cache);
   central_.push_batch(c->blocks, c->blocks.size());
   delete c;

@@ -10,9 +10,8 @@
 // central list; the destruction of the owner takes every cache away first.
 //
 // Invariants: every block of the central pool is in exactly one place: handed out to a user, in one
-// thread's cache, or in the central list. Only the owning thread touches its cache, except under the
-// registry mutex while that thread is exiting or does not use the resource (thread exit, release(),
-// destruction).
+// thread's cache, or in the central list. Only the owning thread touches its cache, except when that
+// thread is exiting (its own exit flush) or does not use the resource (release(), destruction).
 #pragma once
 
 #include <cstddef>

@@ -48,7 +48,17 @@ std::size_t class_central_list::take(block_chain& out, std::size_t n, std::size_
     if (const std::size_t taken = take_parked(out, own)) return taken;
   }
   shard_state& s = *shards_[own];
+  {
+    counted_lock lock(s.mu, *counters_);
+    if (s.arena.has_free_block()) return s.arena.take(out, n);
+  }
+  // A new span is asked for with the shard's lock let go: a thread's exit flushes into this shard,
+  // and an upstream that keeps thread caches of its own (a scalable or slab resource) may take the
+  // registry mutex on this thread's first call, so holding the lock here could close a cycle. Two
+  // threads that both found the shard empty both add a span: one span more than needed, for a while.
+  void* span = s.arena.fetch_span();  // throws with nothing changed
   counted_lock lock(s.mu, *counters_);
+  s.arena.adopt_span(span);
   return s.arena.take(out, n);
 }
 

@@ -2,8 +2,9 @@
 //
 // Thread caches refill from it and flush to it in batches (block_chain), so a thread takes a lock
 // about once per batch; threads working on different classes never share a lock, and no lock is
-// shared by every class. Refills from upstream happen under one shard's lock only, so upstream calls
-// may run at once: the upstream must be thread-safe (the default one is).
+// shared by every class. Upstream calls happen under no lock of ours (a shard's lock is let go while a
+// span is fetched), so upstream calls may run at once: the upstream must be thread-safe (the default
+// one is).
 //
 // Why shards: each thread cache refills from its own shard (thread_cache::shard, handed out round
 // robin), so two threads running at once get their blocks from different spans. With one shared

@@ -43,7 +43,7 @@ void span_arena::unlink(span_list& l, span_header* s) noexcept {
   if (s->next != nullptr) s->next->prev = s->prev; else l.tail = s->prev;
 }
 
-void span_arena::grow() {
+void* span_arena::fetch_span() const {
   void* p = upstream_->allocate(span_bytes_, span_bytes_);
   // Finding a block's span by masking needs the alignment asked for; an upstream that ignores it
   // cannot be used (better a clean bad_alloc than corrupt headers).
@@ -51,6 +51,10 @@ void span_arena::grow() {
     upstream_->deallocate(p, span_bytes_, span_bytes_);
     throw std::bad_alloc();
   }
+  return p;
+}
+
+void span_arena::adopt_span(void* p) noexcept {
   auto* s = ::new (p) span_header{nullptr, nullptr, nullptr,
                                   static_cast<std::byte*>(p) + first_offset_, capacity_, shard_};
   push_front(available_, s);
@@ -60,7 +64,7 @@ void span_arena::grow() {
 }
 
 std::size_t span_arena::take(block_chain& out, std::size_t n) {
-  if (available_.head == nullptr) grow();  // throws with nothing changed
+  if (available_.head == nullptr) adopt_span(fetch_span());  // throws with nothing changed
   std::size_t moved = 0;
   while (moved < n) {
     span_header* s = available_.head;

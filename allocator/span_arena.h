@@ -68,6 +68,15 @@ class span_arena {
   // free block; an upstream throw then propagates with nothing changed. Returns how many moved (>= 1).
   std::size_t take(block_chain& out, std::size_t n);
 
+  // Whether take() can be served without a new span.
+  bool has_free_block() const noexcept { return available_.head != nullptr; }
+  // A new span from upstream, not yet the arena's: touches no arena state, so it needs no lock (the
+  // caller's lock need not be held across an upstream call). An upstream throw propagates; a span
+  // with the wrong alignment goes back and throws std::bad_alloc.
+  void* fetch_span() const;
+  // Makes a span from fetch_span() the arena's (its blocks available to take()).
+  void adopt_span(void* span) noexcept;
+
   // Gives back one block this arena handed out.
   void give(void* block) noexcept;
 
@@ -106,7 +115,6 @@ class span_arena {
   static void push_front(span_list& l, span_header* s) noexcept;
   static void push_back(span_list& l, span_header* s) noexcept;
   static void unlink(span_list& l, span_header* s) noexcept;
-  void grow();
   void give_back(span_header* s) noexcept;
 
   std::size_t stride_;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <new>
 
 namespace allocbench::detail {
 namespace {
@@ -10,6 +12,12 @@ namespace {
 std::mutex& registry_mutex() {
   static std::mutex mu;
   return mu;
+}
+
+// Signalled (with registry_mutex) whenever an exiting thread has finished flushing its caches.
+std::condition_variable& exits_done() {
+  static std::condition_variable cv;
+  return cv;
 }
 
 // Guarded by registry_mutex().
@@ -35,21 +43,39 @@ struct thread_exit_hook {
   bool exiting = false;
   ~thread_exit_hook() {
     exiting = true;
-    std::lock_guard lock(registry_mutex());
-    slot_table& t = slots();
-    thread_cache_entry* table = tls_thread_cache_table;
-    for (std::size_t s = 0; s < thread_cache_registry::kMaxSlots; ++s) {
-      thread_cache_entry& e = table[s];
-      if (e.owner == 0) continue;
-      // Only a live instance with the same id still owns this cache; otherwise it was already
-      // destroyed with its instance.
-      if (t.id[s] == e.owner && t.owner[s] != nullptr) {
-        thread_cache_owner* o = t.owner[s];
-        o->caches_.erase(std::find(o->caches_.begin(), o->caches_.end(), e.cache));
-        o->destroy_cache(e.cache, /*thread_exit=*/true);
+    // Retired under the mutex, flushed after it is let go (see the header: no flush under it).
+    struct retired {
+      thread_cache_owner* owner;
+      void* cache;
+    };
+    retired out[thread_cache_registry::kMaxSlots];  // on the stack: no allocation while exiting
+    std::size_t n = 0;
+    {
+      std::lock_guard lock(registry_mutex());
+      slot_table& t = slots();
+      thread_cache_entry* table = tls_thread_cache_table;
+      for (std::size_t s = 0; s < thread_cache_registry::kMaxSlots; ++s) {
+        thread_cache_entry& e = table[s];
+        if (e.owner == 0) continue;
+        // Only a live instance with the same id still owns this cache; otherwise it was already
+        // destroyed with its instance.
+        if (t.id[s] == e.owner && t.owner[s] != nullptr) {
+          thread_cache_owner* o = t.owner[s];
+          o->caches_.erase(std::find(o->caches_.begin(), o->caches_.end(), e.cache));
+          o->retire_cache(e.cache, /*thread_exit=*/true);
+          ++o->exits_in_flight_;  // keeps o alive: its destroy_all_caches waits for this exit
+          out[n++] = retired{o, e.cache};
+        }
+        e = thread_cache_entry{};
       }
-      e = thread_cache_entry{};
     }
+    if (n == 0) return;
+    for (std::size_t i = 0; i < n; ++i) out[i].owner->destroy_cache(out[i].cache, /*thread_exit=*/true);
+    {
+      std::lock_guard lock(registry_mutex());
+      for (std::size_t i = 0; i < n; ++i) --out[i].owner->exits_in_flight_;
+    }
+    exits_done().notify_all();
   }
 };
 
@@ -92,34 +118,49 @@ void* thread_cache_owner::attach_slow() {
   thread_exit_hook& hook = tls_exit_hook;
   if (hook.exiting) return nullptr;
   void* cache = create_cache();
-  std::lock_guard lock(registry_mutex());
-  thread_cache_entry& e = tls_thread_cache_table[slot_];
-  // The entry may hold a stale cache of a destroyed instance that used this slot: that cache was freed
-  // with its instance, so it is simply overwritten.
-  try {
-    caches_.push_back(cache);
-  } catch (...) {
-    destroy_cache(cache, /*thread_exit=*/false);  // never used: nothing to flush, only to free
-    throw;  // the caller goes on without a cache
+  {
+    std::lock_guard lock(registry_mutex());
+    // The entry may hold a stale cache of a destroyed instance that used this slot: that cache was
+    // freed with its instance, so it is simply overwritten.
+    bool listed = false;
+    try {
+      caches_.push_back(cache);
+      listed = true;
+    } catch (...) {
+    }
+    if (listed) {
+      thread_cache_entry& e = tls_thread_cache_table[slot_];
+      e.owner = id_;
+      e.cache = cache;
+      return cache;
+    }
   }
-  e.owner = id_;
-  e.cache = cache;
-  return cache;
+  // Out of memory for the list: the cache was never used, so destroying it only frees it (outside
+  // the mutex, like every destroy_cache).
+  destroy_cache(cache, /*thread_exit=*/false);
+  throw std::bad_alloc();  // the caller goes on without a cache
 }
 
 void thread_cache_owner::destroy_all_caches() noexcept {
-  std::lock_guard lock(registry_mutex());
-  if (has_slot_) {
-    // Retire the id first: from here on no thread's entry matches this instance.
-    slots().id[slot_] = 0;
-    slots().owner[slot_] = nullptr;
-    has_slot_ = false;
+  std::vector<void*> taken;
+  {
+    std::unique_lock lock(registry_mutex());
+    if (has_slot_) {
+      // Retire the id first: from here on no thread's entry matches this instance, and no exit can
+      // start flushing a cache of it.
+      slots().id[slot_] = 0;
+      slots().owner[slot_] = nullptr;
+      has_slot_ = false;
+    }
+    // The calling thread's own entry can be cleared; other threads' stale entries are harmless.
+    thread_cache_entry& mine = tls_thread_cache_table[slot_];
+    if (mine.owner == id_) mine = thread_cache_entry{};
+    // Exits that retired a cache of this instance before the id went are still flushing into it.
+    exits_done().wait(lock, [this] { return exits_in_flight_ == 0; });
+    for (void* c : caches_) retire_cache(c, /*thread_exit=*/false);
+    taken.swap(caches_);
   }
-  // The calling thread's own entry can be cleared; other threads' stale entries are harmless.
-  thread_cache_entry& mine = tls_thread_cache_table[slot_];
-  if (mine.owner == id_) mine = thread_cache_entry{};
-  for (void* c : caches_) destroy_cache(c, /*thread_exit=*/false);
-  caches_.clear();
+  for (void* c : taken) destroy_cache(c, /*thread_exit=*/false);
 }
 
 std::size_t thread_cache_owner::cache_count() const {
@@ -129,5 +170,11 @@ std::size_t thread_cache_owner::cache_count() const {
 
 void thread_cache_owner::lock_registry() { registry_mutex().lock(); }
 void thread_cache_owner::unlock_registry() { registry_mutex().unlock(); }
+
+void thread_cache_owner::lock_registry_after_exits() {
+  std::unique_lock lock(registry_mutex());
+  exits_done().wait(lock, [this] { return exits_in_flight_ == 0; });
+  lock.release();  // for_each_cache_after_exits unlocks
+}
 
 }  // namespace allocbench::detail
