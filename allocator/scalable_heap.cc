@@ -197,16 +197,25 @@ void scalable_heap::fold_into_extras(scalable_thread_cache& tc) noexcept {
   }
 }
 
-void scalable_heap::destroy_cache(void* cache, bool thread_exit) noexcept {
-  // Whether the thread leaves or the heap goes away, the blocks go back to the central lists (every
-  // block is then somewhere a span knows of) and the counts to the extras. Both happen under the
-  // registry mutex, which fill_stats also holds, so a snapshot counts each cache exactly once.
+void scalable_heap::retire_cache(void* cache, bool thread_exit) noexcept {
+  // Under the registry mutex, which fill_stats also holds: the cache leaves the list and its counts
+  // reach the extras at once, so a snapshot counts each cache exactly once.
   auto* tc = static_cast<scalable_thread_cache*>(cache);
   // At thread exit this runs on the exiting thread: forget the cache so that a later call on this
   // thread (another thread_local's destructor) cannot reach it.
   if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};  // fast_id 0
-  for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
+  // What the thread changed since its last sample is published before its cache goes: left out, a
+  // thread that allocated and freed one block left its block in the shared total for good, and
+  // every such thread raised the peak by one more block.
+  for (std::size_t c = 0; c < map_.count(); ++c) tc->sample(c, policy_, peak_);
   fold_into_extras(*tc);
+}
+
+void scalable_heap::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
+  // Whether the thread leaves or the heap goes away, the blocks go back to the central lists (every
+  // block is then somewhere a span knows of). Outside the registry mutex: this takes shard locks.
+  auto* tc = static_cast<scalable_thread_cache*>(cache);
+  for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
   delete tc;
 }
 
@@ -230,7 +239,7 @@ void scalable_heap::release_all() noexcept {
   add(extra_requested_out_, now.live_requested_bytes);
   large_deallocations_.store(load(large_allocations_), std::memory_order_relaxed);
   large_bytes_out_.store(load(large_bytes_in_), std::memory_order_relaxed);
-  for_each_cache([](void* cache) { static_cast<scalable_thread_cache*>(cache)->drop_all(); });
+  for_each_cache_after_exits([](void* cache) { static_cast<scalable_thread_cache*>(cache)->drop_all(); });
   for (auto& central : central_) central->release_all();
   large_.release_all();
   peak_.forget_live();
@@ -245,27 +254,31 @@ void scalable_heap::fill_stats(resource_stats& out) const {
   const std::size_t n = map_.count();
   std::vector<std::uint64_t> allocs(n), frees(n);
   std::uint64_t req_in = 0, req_out = 0;
-  // Extras and caches are read under the registry mutex, which a cache also holds when it is folded
-  // into the extras at thread exit: each count is seen exactly once.
-  // A cache's frees are derived from its allocations and credit (thread_class_list), which a running
-  // owner updates one after the other: a snapshot is still a snapshot, not an atomic view. Elsewhere
-  // frees are read before allocations, so that a snapshot tends to see no more frees than allocations.
-  for_each_cache([&](void* cache) {
-    const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
-    for (std::size_t c = 0; c < n; ++c) {
-      const thread_class_list& l = tc.lists[c];
-      req_out += load(l.requested_out);
-      const std::uint64_t allocated = load(l.allocations);
-      allocs[c] += allocated;
-      frees[c] += allocated - std::uint64_t(l.live());
-      req_in += load(l.requested_in);
-    }
-  });
-  // Extras after the caches: a thread without a cache may count meanwhile.
-  req_out += load(extra_requested_out_);
-  for (std::size_t c = 0; c < n; ++c) frees[c] += load(extra_[c].deallocations);
-  for (std::size_t c = 0; c < n; ++c) allocs[c] += load(extra_[c].allocations);
-  req_in += load(extra_requested_in_);
+  // Caches and extras are read in one critical section of the registry mutex, under which a cache
+  // also leaves the list and is folded into the extras (retire_cache): each count is seen exactly
+  // once. Each cache's live figure per class is one consistent read (live_seen); its frees are
+  // derived from it, so allocations - frees is that figure whatever else the owner did meanwhile.
+  // The extras' allocations are read before their frees: a free is always counted after its
+  // allocation, so a figure read this way is never above what was live when the allocations were
+  // read (read the other way round, a free then an allocation counted both blocks).
+  for_each_cache(
+      [&](void* cache) {
+        const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
+        for (std::size_t c = 0; c < n; ++c) {
+          const thread_class_list& l = tc.lists[c];
+          req_in += load(l.requested_in);
+          const std::uint64_t allocated = load(l.allocations);
+          allocs[c] += allocated;
+          frees[c] += allocated - std::uint64_t(tc.live_seen(c));
+          req_out += load(l.requested_out);
+        }
+      },
+      [&] {
+        for (std::size_t c = 0; c < n; ++c) allocs[c] += load(extra_[c].allocations);
+        req_in += load(extra_requested_in_);
+        for (std::size_t c = 0; c < n; ++c) frees[c] += load(extra_[c].deallocations);
+        req_out += load(extra_requested_out_);
+      });
 
   const std::uint64_t large_allocs = load(large_allocations_), large_frees = load(large_deallocations_);
   std::uint64_t use_in = load(large_bytes_in_), use_out = load(large_bytes_out_);

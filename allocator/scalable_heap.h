@@ -150,6 +150,7 @@ class scalable_heap final : private thread_cache_owner {
   void fold_into_extras(scalable_thread_cache& tc) noexcept;
 
   void* create_cache() override;
+  void retire_cache(void* cache, bool thread_exit) noexcept override;
   void destroy_cache(void* cache, bool thread_exit) noexcept override;
 
   // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,

@@ -9,6 +9,31 @@ scalable_thread_cache::scalable_thread_cache(const size_class_map& map) noexcept
   }
 }
 
+void scalable_thread_cache::move_credit(std::size_t c, std::int64_t delta) noexcept {
+  std::atomic<std::uint32_t>& seq = move_seq_[c];
+  const std::uint32_t s = seq.load(std::memory_order_relaxed);
+  seq.store(s + 1, std::memory_order_relaxed);
+  // The odd value is seen before either count changes (paired with live_seen's acquire fence) ...
+  std::atomic_thread_fence(std::memory_order_release);
+  add_relaxed(lists[c].credit, delta);
+  add_relaxed(lists[c].credit_moved, delta);
+  // ... and both changes before the even one.
+  seq.store(s + 2, std::memory_order_release);
+}
+
+std::int64_t scalable_thread_cache::live_seen(std::size_t c) const noexcept {
+  const std::atomic<std::uint32_t>& seq = move_seq_[c];
+  const thread_class_list& l = lists[c];
+  while (true) {
+    const std::uint32_t before = seq.load(std::memory_order_acquire);
+    const std::int64_t credit = l.credit.load(std::memory_order_relaxed);
+    const std::int64_t moved = l.credit_moved.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    // A move is a few instructions of the owner's slow path: a retry finds it done.
+    if ((before & 1) == 0 && seq.load(std::memory_order_relaxed) == before) return credit - moved;
+  }
+}
+
 bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy) noexcept {
   class_state& s = state_[c];
   const std::size_t more = policy.batch[c];
@@ -17,7 +42,7 @@ bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& polic
     if (!steal_allowance(c, policy)) return false;
   }
   s.max += std::int64_t(more);
-  lists[c].move_credit(std::int64_t(more));
+  move_credit(c, std::int64_t(more));
   max_bytes_ += more * policy.size[c];
   return true;
 }
@@ -34,7 +59,7 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
     const std::int64_t less = policy.batch[v];
     if (less == 0 || state_[v].max < less || lists[v].credit.load(std::memory_order_relaxed) < less) continue;
     state_[v].max -= less;
-    lists[v].move_credit(-less);
+    move_credit(v, -less);
     max_bytes_ -= std::size_t(less) * policy.size[v];
     return true;
   }
@@ -57,7 +82,7 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;
-  l.move_credit(-std::int64_t(chain.count));
+  move_credit(c, -std::int64_t(chain.count));
   grow(c, policy);  // a miss means the class is in use: let it keep more next time
   sample(c, policy, peak);
   void* p = l.head;
@@ -80,7 +105,7 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
       for (std::int64_t i = 1; i < n; ++i) last = *static_cast<void**>(last);
       l.head = *static_cast<void**>(last);
       central.give_batch(block_chain{first, last, std::size_t(n)}, shard);
-      l.move_credit(n);
+      move_credit(c, n);
     }
   }
   sample(c, policy, peak);
@@ -90,13 +115,13 @@ void scalable_thread_cache::drain(std::size_t c, class_central_list& central) no
   const std::int64_t n = cached(c);
   if (n > 0) central.give(lists[c].head, std::size_t(n));
   lists[c].head = nullptr;
-  lists[c].move_credit(n);  // credit = max
+  move_credit(c, n);  // credit = max
 }
 
 void scalable_thread_cache::drop_all() noexcept {
   for (std::size_t c = 0; c < kMaxClasses; ++c) {
     lists[c].head = nullptr;
-    lists[c].move_credit(cached(c));  // credit = max
+    move_credit(c, cached(c));  // credit = max
   }
 }
 

@@ -115,16 +115,10 @@ struct alignas(kCacheLine) thread_class_list {
   std::size_t reject_mask = 0;
 
   // Blocks allocated from this list and not freed into it (negative in a thread that frees more
-  // than it allocates: another thread's blocks).
+  // than it allocates: another thread's blocks). Exact for the owning thread; another thread reads it
+  // through scalable_thread_cache::live_seen, which does not catch credit and credit_moved apart.
   std::int64_t live() const noexcept { return load(credit) - load(credit_moved); }
   std::uint64_t deallocations() const noexcept { return load(allocations) - std::uint64_t(live()); }
-
-  // A change of credit that is not an allocation's or a deallocation's (owning thread, or under the
-  // registry mutex).
-  void move_credit(std::int64_t delta) noexcept {
-    add_relaxed(credit, delta);
-    add_relaxed(credit_moved, delta);
-  }
 
  private:
   template <class T>
@@ -151,6 +145,13 @@ class alignas(kCacheLine) scalable_thread_cache {
   thread_class_list& list_at(std::size_t offset) noexcept {
     return *reinterpret_cast<thread_class_list*>(reinterpret_cast<char*>(lists) + offset);
   }
+
+  // live() of list c as another thread may read it while the owner runs: credit and credit_moved
+  // read together, between two equal even values of the class's move sequence (a seqlock whose
+  // writer is the owner's slow paths only). So the figure is one the list really had at a moment
+  // between the reads; read as two loads, a credit move half done made it a batch too high, and a
+  // statistics reader then raised the peak to bytes that were never live.
+  std::int64_t live_seen(std::size_t c) const noexcept;
 
   // Blocks list c holds now (owning thread, or under the registry mutex).
   std::int64_t cached(std::size_t c) const noexcept {
@@ -184,12 +185,18 @@ class alignas(kCacheLine) scalable_thread_cache {
     std::int64_t sampled = 0;  // live() at the last sample
   };
 
+  // A change of list c's credit that is not an allocation's or a deallocation's (owning thread, or a
+  // retired cache): credit and credit_moved move together, inside the class's move sequence.
+  void move_credit(std::size_t c, std::int64_t delta) noexcept;
+
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;
   // At the byte cap: takes one batch of allowance from a class that leaves it unused; false if none
   // of the classes looked at can spare one.
   bool steal_allowance(std::size_t c, const thread_cache_policy& policy) noexcept;
 
   class_state state_[kMaxClasses];
+  // Odd while the owner moves list c's credit (live_seen); apart from the lists, off the fast path.
+  std::atomic<std::uint32_t> move_seq_[kMaxClasses] = {};
   std::size_t max_bytes_ = 0;  // sum over classes of max * size
   std::size_t next_victim_ = 0;  // where steal_allowance looks next
 };
