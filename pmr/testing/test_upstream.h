@@ -3,6 +3,7 @@
 // - outstanding_blocks()/outstanding_bytes(): what the resource under test still holds;
 // - fail_at(n): the n-th allocate call from now (1 = the next) throws std::bad_alloc, once;
 // - fail_always(true): every allocate throws until turned off;
+// - fail_every(n): from now on the n-th, 2n-th, ... allocate call throws (1: every one; 0: off);
 // - a deallocate of something it never gave out, or with another size or alignment, fails the test.
 // Thread-safe (one mutex): resources call upstream only on their slow paths.
 #pragma once
@@ -27,6 +28,11 @@ class test_upstream : public std::pmr::memory_resource {
   void fail_at(std::size_t n) {
     std::lock_guard lock(mu_);
     countdown_ = n;
+  }
+  void fail_every(std::size_t n) {
+    std::lock_guard lock(mu_);
+    every_ = n;
+    since_ = 0;
   }
   void fail_always(bool on) {
     std::lock_guard lock(mu_);
@@ -65,7 +71,11 @@ class test_upstream : public std::pmr::memory_resource {
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
     std::lock_guard lock(mu_);
     ++allocate_calls_;
-    const bool fail = fail_always_ || (countdown_ != 0 && --countdown_ == 0);
+    bool fail = fail_always_ || (countdown_ != 0 && --countdown_ == 0);
+    if (every_ != 0 && ++since_ == every_) {
+      since_ = 0;
+      fail = true;
+    }
     if (fail) {
       ++failures_;
       throw std::bad_alloc();
@@ -97,6 +107,8 @@ class test_upstream : public std::pmr::memory_resource {
   std::map<void*, block> blocks_;
   std::size_t countdown_ = 0;
   bool fail_always_ = false;
+  std::size_t every_ = 0;  // fail_every's n
+  std::size_t since_ = 0;  // allocate calls since its last failure
   std::size_t allocate_calls_ = 0;
   std::size_t deallocate_calls_ = 0;
   std::size_t failures_ = 0;
