@@ -3,10 +3,14 @@
 // Counts go to one of kShards cache-line-sized shards picked by a per-thread ordinal, with relaxed
 // atomic adds: threads on different shards never share a cache line, and a read sums the shards.
 //
-// Peak live bytes cannot be exact without a global serialisation point, so each shard keeps its live
-// delta "unpublished" until it reaches +-kPublishBytes, then adds it to one shared total. An allocate
-// compares (shared total + its own shard's unpublished delta) with the peak. With one thread that sum
-// is the exact live figure, so the peak is exact; with several threads it can miss at most
+// Peak live bytes cannot be exact without a global serialisation point, so each shard keeps its
+// allocations' bytes "unpublished" until they reach kPublishBytes, then adds them to one shared total.
+// A free takes its bytes from its shard's unpublished bytes and, where they fall short, the rest from
+// the shared total at once: no shard's unpublished figure is ever negative, so the shared total plus
+// any one shard's unpublished bytes never exceeds what is live. (A shard that kept its frees
+// unpublished let another shard's allocations raise the peak above anything that was ever live.) An
+// allocate raises the peak to (shared total + its own shard's unpublished bytes). With one thread
+// that sum is the exact live figure, so the peak is exact; with several it can miss at most
 // kPublishBytes per other shard.
 #pragma once
 
@@ -65,9 +69,20 @@ class stats_counters {
     s.deallocations.fetch_add(1, std::memory_order_relaxed);
     s.requested_out.fetch_add(requested, std::memory_order_relaxed);
     s.usable_out.fetch_add(usable, std::memory_order_relaxed);
-    const std::int64_t pending =
-        s.unpublished.fetch_sub(std::int64_t(usable), std::memory_order_relaxed) - std::int64_t(usable);
-    if (pending <= -kPublishBytes) [[unlikely]] publish(s, pending);
+    const std::int64_t u = std::int64_t(usable);
+    std::int64_t pending = s.unpublished.load(std::memory_order_relaxed);
+    while (true) {
+      if (pending >= u) {
+        if (s.unpublished.compare_exchange_weak(pending, pending - u, std::memory_order_relaxed)) return;
+        continue;
+      }
+      // Short: the rest leaves the shared total first, so that no sum of it and a shard's figure
+      // is ever above the live bytes, even for a moment.
+      const std::int64_t rest = u - pending;
+      published_.fetch_sub(rest, std::memory_order_relaxed);
+      if (s.unpublished.compare_exchange_weak(pending, 0, std::memory_order_relaxed)) return;
+      published_.fetch_add(rest, std::memory_order_relaxed);  // the shard changed meanwhile: again
+    }
   }
 
   void on_contention() noexcept { contention_.fetch_add(1, std::memory_order_relaxed); }
@@ -100,11 +115,12 @@ class stats_counters {
 
   shard& local_shard() noexcept { return shards_[this_thread_ordinal() % kShards]; }
 
-  std::int64_t publish(shard& s, std::int64_t pending) noexcept {
-    // Moving `pending` from the shard to the shared total keeps their sum exact whatever other
-    // threads on the same shard do meanwhile.
-    s.unpublished.fetch_sub(pending, std::memory_order_relaxed);
-    return published_.fetch_add(pending, std::memory_order_relaxed) + pending;
+  std::int64_t publish(shard& s, std::int64_t /*pending*/) noexcept {
+    // Everything the shard holds moves to the shared total, taken first: the sum is never above
+    // the live bytes meanwhile, and the shard never goes negative whatever other threads on the
+    // same shard do.
+    const std::int64_t taken = s.unpublished.exchange(0, std::memory_order_relaxed);
+    return published_.fetch_add(taken, std::memory_order_relaxed) + taken;
   }
 
   static void raise(std::atomic<std::int64_t>& peak, std::int64_t value) noexcept {
