@@ -34,9 +34,11 @@ class direct_blocks {
     return add_or_throw(header_offset(alignment), bytes);
   }
 
-  // Takes a block from upstream (which may throw; nothing is changed then). Not linked yet.
+  // Takes a block from upstream (which may throw; nothing is changed then). Not linked yet. A size the
+  // upstream could not honour itself (check_upstream_request) is bad_alloc before upstream is asked.
   static void* acquire(std::pmr::memory_resource* upstream, std::size_t bytes, std::size_t alignment) {
     const std::size_t total = upstream_bytes(bytes, alignment);
+    check_upstream_request(total, upstream_alignment(alignment));
     std::byte* base = static_cast<std::byte*>(upstream->allocate(total, upstream_alignment(alignment)));
     std::byte* user = base + header_offset(alignment);
     new (static_cast<void*>(user - sizeof(direct_header))) direct_header{nullptr, nullptr, base, bytes, alignment};

@@ -8,13 +8,7 @@ namespace allocbench::detail {
 static_assert(large_block_shards::kShards == 16, "shard_of takes the top 4 bits of the hash");
 
 void* large_block_shards::allocate(std::size_t bytes, std::size_t alignment) {
-  // No object can be larger than PTRDIFF_MAX; asking upstream anyway is not harmless: libstdc++ 12's
-  // aligned operator new rounds such a size up past SIZE_MAX to a tiny one and succeeds.
-  constexpr auto kMaxBytes = std::size_t(std::numeric_limits<std::ptrdiff_t>::max());
-  if (bytes > kMaxBytes || alignment > kMaxBytes / 2 ||
-      direct_blocks::upstream_bytes(bytes, alignment) > kMaxBytes - alignment) {
-    throw std::bad_alloc();
-  }
+  // acquire rejects sizes no upstream can honour (check_upstream_request) before asking it.
   void* p = direct_blocks::acquire(upstream_, bytes, alignment);  // may throw: nothing changed
   counters_->on_upstream_acquire(direct_blocks::held_bytes(p));
   shard& s = shard_of(p);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,21 @@ inline std::size_t round_up_or_throw(std::size_t size, std::size_t alignment) {
 
 constexpr std::size_t round_up(std::size_t size, std::size_t alignment) noexcept {
   return (size + alignment - 1) & ~(alignment - 1);
+}
+
+// The most any resource asks an upstream for, padding for the alignment included. No object may be
+// larger than PTRDIFF_MAX (glibc's malloc refuses more), and an upstream may not check for itself:
+// libstdc++ 12's aligned operator new (behind new_delete_resource()) rounds size + alignment - 1,
+// wraps past SIZE_MAX and hands out a tiny block for a request near SIZE_MAX.
+inline constexpr std::size_t kMaxUpstreamRequest = std::size_t(PTRDIFF_MAX);
+
+// Throws bad_alloc unless an upstream can honour (bytes, alignment) without its own arithmetic
+// wrapping. Every path that forwards a request to an upstream calls it first, with the bytes it will
+// ask for (the caller's size plus its own headers and rounding).
+inline void check_upstream_request(std::size_t bytes, std::size_t alignment) {
+  if (bytes > kMaxUpstreamRequest || alignment > kMaxUpstreamRequest - bytes) [[unlikely]] {
+    throw std::bad_alloc();
+  }
 }
 
 // a + b, or bad_alloc where it overflows.

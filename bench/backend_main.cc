@@ -21,7 +21,8 @@ namespace ab = allocbench::bench;
 int main(int argc, char** argv) {
   try {
     const ab::cli_args args(argc, argv);
-    args.reject_unknown({"list", "layout", "workload", "threads", "reps", "ops", "min-seconds", "allocators"});
+    args.reject_unknown({"list", "layout", "workload", "threads", "reps", "ops", "min-seconds", "allocators",
+                        "memory-budget-gib"});
     const std::vector<std::string> layouts = args.list("layout");
     const std::vector<ab::allocator_entry> entries = ab::backend_allocators(layouts);
     if (args.has("list")) {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     ab::backend_request req;
-    req.workload = ab::load_workload(args.value("workload"));
+    req.workload = ab::load_workload(args.value("workload"), ab::memory_budget(args));
     ab::apply_run_overrides(args, req.workload, req.timing);
     req.threads = req.workload.threads;
     req.reps = args.integer_or("reps", 3);

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "bench/workload_memory.h"
+
 namespace allocbench::bench {
 
 cli_args::cli_args(int argc, char** argv) {
@@ -81,7 +83,16 @@ void cli_args::reject_unknown(std::initializer_list<std::string_view> known) con
   }
 }
 
-void apply_run_overrides(const cli_args& args, workload_config& w, run_settings& timing) {
+std::uint64_t memory_budget(const cli_args& args) {
+  if (!args.has("memory-budget-gib")) return kDefaultMemoryBudget;
+  const double gib = args.number_or("memory-budget-gib", 0);
+  if (!(gib > 0 && gib <= 1 << 20)) throw std::invalid_argument("--memory-budget-gib must be in (0, 1048576]");
+  return std::uint64_t(gib * double(std::uint64_t{1} << 30));
+}
+
+namespace {
+
+void apply_overrides(const cli_args& args, workload_config& w, run_settings& timing) {
   if (args.has("threads")) {
     w.threads.clear();
     for (const std::string& t : args.list("threads")) {
@@ -110,6 +121,14 @@ void apply_run_overrides(const cli_args& args, workload_config& w, run_settings&
   if (!(s >= 0 && s <= 3600)) throw std::invalid_argument("--min-seconds must be in [0, 3600]");
   timing.repeat = s > 0;
   timing.seconds = s;
+}
+
+}  // namespace
+
+void apply_run_overrides(const cli_args& args, workload_config& w, run_settings& timing) {
+  apply_overrides(args, w, timing);
+  // More threads or ops than the file says need more memory: checked again before anything runs.
+  check_memory_budget(w, memory_budget(args));
 }
 
 }  // namespace allocbench::bench

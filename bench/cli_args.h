@@ -2,6 +2,7 @@
 // also splits on commas, so --allocators=a,b and --allocators=a --allocators=b mean the same.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -31,9 +32,13 @@ class cli_args {
   std::map<std::string, std::vector<std::string>> values_;
 };
 
+// --memory-budget-gib=G (a positive number of GiB) in bytes, or kDefaultMemoryBudget when absent.
+std::uint64_t memory_budget(const cli_args& args);
+
 // Applies --threads, --ops and --min-seconds to a workload and the timing of its runs: --ops=N runs
 // each thread's trace of N ops once; --min-seconds=S repeats the trace for S seconds; neither leaves the
-// workload's own ops_per_thread and min_seconds.
+// workload's own ops_per_thread and min_seconds. The overridden workload must still fit
+// memory_budget(args) (check_memory_budget's config_error otherwise).
 void apply_run_overrides(const cli_args& args, workload_config& w, run_settings& timing);
 
 }  // namespace allocbench::bench

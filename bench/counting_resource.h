@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory_resource>
 
+#include "allocator/request.h"
+
 namespace allocbench::bench {
 
 class counting_resource final : public std::pmr::memory_resource {
@@ -17,6 +19,8 @@ class counting_resource final : public std::pmr::memory_resource {
 
  private:
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    // A size near SIZE_MAX must not reach a target that wraps it (allocator/request.h).
+    allocbench::detail::check_upstream_request(bytes, alignment);
     void* p = target_->allocate(bytes, alignment);
     ++allocations;
     return p;

@@ -77,6 +77,7 @@ constexpr const char* kUsage =
     "  --out=DIR            where <workload>.csv/.json/.png go (default: bench/results)\n"
     "  --layout=FILE.json   also run a resource layout of your own (repeatable)\n"
     "  --no-plot            skip the PNG\n"
+    "  --memory-budget-gib=G  the most memory a workload may need, checked before it runs (default 8)\n"
     "  --workload=NAME|FILE the workload (set by each //bench:<workload> target)\n";
 
 int run(int argc, char** argv) {
@@ -88,7 +89,7 @@ int run(int argc, char** argv) {
     }
   }
   const ab::cli_args args(argc, argv);
-  args.reject_unknown({"workload", "allocators", "threads", "ops", "min-seconds", "reps", "out", "layout", "no-plot"});
+  args.reject_unknown({"workload", "allocators", "threads", "ops", "min-seconds", "reps", "out", "layout", "no-plot", "memory-budget-gib"});
   const std::string workspace = env_or("BUILD_WORKSPACE_DIRECTORY", "");
   std::vector<std::string> layouts;
   for (const std::string& l : args.list("layout")) layouts.push_back(user_path(l));
@@ -98,7 +99,7 @@ int run(int argc, char** argv) {
   // Everything is checked before the first run: a bad config must not surface an hour in.
   std::vector<ab::workload_config> workloads;
   for (const std::string& f : workload_files(argv[0], args.value("workload"))) {
-    ab::workload_config w = ab::load_workload(f);
+    ab::workload_config w = ab::load_workload(f, ab::memory_budget(args));
     ab::run_settings unused;
     ab::apply_run_overrides(args, w, unused);
     workloads.push_back(std::move(w));
@@ -128,6 +129,7 @@ int run(int argc, char** argv) {
     std::vector<std::string> common = {"--workload=" + w.source, "--threads=" + threads, "--reps=" + std::to_string(reps)};
     if (args.has("ops")) common.push_back("--ops=" + args.value("ops"));
     if (args.has("min-seconds")) common.push_back("--min-seconds=" + args.value("min-seconds"));
+    if (args.has("memory-budget-gib")) common.push_back("--memory-budget-gib=" + args.value("memory-budget-gib"));
     for (const std::string& l : layouts) common.push_back("--layout=" + l);
     std::fprintf(stderr, "== %s: threads %s, %d rep(s), %s\n", w.name.c_str(), threads.c_str(), reps,
                  args.has("ops") ? ("--ops=" + args.value("ops")).c_str()

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
+#include <stdexcept>
 #include <queue>
 #include <random>
 
@@ -272,7 +274,12 @@ thread_trace requests_trace(const workload_config& w, std::uint64_t seed) {
     t.ops.push_back(op{op_kind::allocate, ri * per_request + r.tokens, size});
     r.sizes.push_back(size);
     ++r.tokens;
-    t.ops.push_back(op{op_kind::buffer_grow, ri, r.tokens * w.token_floats});
+    // In 64 bits: parse_workload keeps max_tokens * token_floats below 2^32, and this says so.
+    const std::uint64_t floats = std::uint64_t(r.tokens) * w.token_floats;
+    if (floats > std::numeric_limits<std::uint32_t>::max()) {
+      throw std::length_error("requests trace: tokens x token_floats does not fit 32 bits");
+    }
+    t.ops.push_back(op{op_kind::buffer_grow, ri, std::uint32_t(floats)});
   }
   for (std::uint32_t ri = 0; ri < reqs.size(); ++ri) finish(ri);
   return t;

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "allocator/request.h"
+
 #include "bench/peers/peer_resource.h"
 
 namespace allocbench::bench {
@@ -22,6 +24,8 @@ class usage_probe final : public std::pmr::memory_resource {
 
  private:
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    // A size near SIZE_MAX must not reach a target that wraps it (allocator/request.h).
+    allocbench::detail::check_upstream_request(bytes, alignment);
     void* p = target_->allocate(bytes, alignment);
     const std::uint64_t usable = target_->usable_size(p);
     requested_.fetch_add(bytes, std::memory_order_relaxed);

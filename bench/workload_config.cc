@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 
+#include "bench/workload_memory.h"
 #include "pmr/config_error.h"
 #include "pmr/json_fields.h"
 
@@ -143,7 +145,10 @@ const char* pattern_name(workload_pattern p) {
   return "?";
 }
 
-workload_config parse_workload(const nlohmann::json& doc, const std::string& source) {
+workload_config parse_workload(const nlohmann::json& doc, const std::string& source,
+                               std::uint64_t memory_budget) {
+  // Before anything copies or walks the document recursively (w.raw below is a deep copy).
+  check_json_depth(doc, source);
   const json_fields root(doc, source);
   root.reject_unknown({"name", "description", "pattern", "seed", "threads", "ops_per_thread",
                        "min_seconds", "sizes", "alignment", "allocate_probability", "live_cap",
@@ -214,14 +219,27 @@ workload_config parse_workload(const nlohmann::json& doc, const std::string& sou
     auto [lo, hi] = parse_range(f, "tokens", 1, 65536);
     w.min_tokens = std::uint32_t(lo);
     w.max_tokens = std::uint32_t(hi);
-    w.token_floats = std::uint32_t(f.size_or("token_floats", 64));
-    if (w.token_floats < 1 || w.token_floats > (1u << 20)) f.fail("token_floats", "must be 1..1048576");
+    // Checked as read, before narrowing: 2^32 + 64 must not pass as 64.
+    const std::size_t token_floats = f.size_or("token_floats", 64);
+    if (token_floats < 1 || token_floats > (std::size_t{1} << 20)) {
+      f.fail("token_floats", "must be 1..1048576, got " + std::to_string(token_floats));
+    }
+    // A request's activation buffer holds tokens * token_floats floats, which a trace op carries in
+    // 32 bits.
+    const std::uint64_t floats = std::uint64_t(w.max_tokens) * token_floats;
+    if (floats > std::numeric_limits<std::uint32_t>::max()) {
+      f.fail("token_floats", "tokens (up to " + std::to_string(w.max_tokens) + ") x token_floats (" +
+                                 std::to_string(token_floats) + ") = " + std::to_string(floats) +
+                                 " floats per request, above 4294967295");
+    }
+    w.token_floats = std::uint32_t(token_floats);
   }
+  check_memory_budget(w, memory_budget);
   return w;
 }
 
-workload_config load_workload(const std::filesystem::path& path) {
-  return parse_workload(read_json_file(path), path.string());
+workload_config load_workload(const std::filesystem::path& path, std::uint64_t memory_budget) {
+  return parse_workload(read_json_file(path), path.string(), memory_budget);
 }
 
 }  // namespace allocbench::bench

@@ -38,7 +38,8 @@
 //     "requests": {"in_flight": 4,         requests only: concurrent requests per thread, 1..1024
 //                  "tokens": [16, 256],    tokens per request, uniform in [lo, hi], 1 <= lo <= hi <= 65536
 //                  "token_floats": 64} }   floats the request's activation tensor (a tensor_buffer of
-//                                            shape {tokens * token_floats}) grows by per token, >= 1
+//                                            shape {tokens * token_floats}) grows by per token,
+//                                            1..1048576, and tokens * token_floats < 2^32
 //
 //   <sizes> := {"buckets": [16, 32], "weights": [0.5, 0.5]}   weighted buckets (same length, weights > 0)
 //            | {"uniform": [lo, hi]}                          uniform integers, 1 <= lo <= hi
@@ -49,6 +50,11 @@
 //               | {"kind": "scoped", "weight": w, "ops": [lo, hi]}   freed exactly lo..hi operations later
 //     each may carry its own "sizes" and "containers" (default: the workload's), e.g. long-lived
 //     samples in tensor_buffers beside short-lived raw blocks.
+//
+// Limits beyond each field's own: the document nests at most kMaxJsonDepth (128) levels; the memory
+// the workload needs at its largest thread count, estimated from its limits (traces, per-slot state,
+// live blocks, blocks in flight, request buffers; bench/workload_memory.h), must fit a budget
+// (kDefaultMemoryBudget, 8 GiB, unless the caller gives another).
 //
 // Errors: a bad file throws config_error (pmr/config_error.h) naming the file, the field's JSON path
 // (e.g. "lifetimes[1].ops") and the reason. Parsing checks everything a run needs, so a bad config fails
@@ -109,11 +115,16 @@ struct workload_config {
   nlohmann::json raw;  // the document as read, for the results' provenance
 };
 
-// Parses a document; `source` is what errors name as the file.
-workload_config parse_workload(const nlohmann::json& doc, const std::string& source);
+// What a workload may need in memory unless a caller allows more (see the schema above).
+inline constexpr std::uint64_t kDefaultMemoryBudget = std::uint64_t{8} << 30;
+
+// Parses a document; `source` is what errors name as the file; `memory_budget` in bytes.
+workload_config parse_workload(const nlohmann::json& doc, const std::string& source,
+                               std::uint64_t memory_budget = kDefaultMemoryBudget);
 
 // Reads and parses a file.
-workload_config load_workload(const std::filesystem::path& path);
+workload_config load_workload(const std::filesystem::path& path,
+                              std::uint64_t memory_budget = kDefaultMemoryBudget);
 
 const char* pattern_name(workload_pattern p);
 

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <string>
 
+#include "bench/workload_memory.h"
 #include "pmr/config_error.h"
 
 namespace allocbench::bench {
@@ -176,6 +180,15 @@ struct bad_case {
 
 class BadWorkload : public ::testing::TestWithParam<bad_case> {};
 
+// bad_deep_nesting.json's "description" is 500 arrays deep; the error names the first one below the
+// 128-level limit: the document is level 1, "description" level 2.
+std::string repeated(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+const std::string kDeepField = "description" + repeated("[0]", 127);
+
 TEST_P(BadWorkload, NamesFileFieldAndReason) {
   const bad_case& c = GetParam();
   const std::string path = kTestdata + c.file;
@@ -206,7 +219,17 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{"bad_requests_tokens.json", "requests.tokens", "must lie within"},
                       bad_case{"bad_syntax.json", "", "invalid JSON"},
                       bad_case{"bad_size_zero.json", "sizes.list[0]", "a size must be"},
-                      bad_case{"bad_containers.json", "containers", "at least one carrier"}),
+                      bad_case{"bad_containers.json", "containers", "at least one carrier"},
+                      // Issue 15, defect 4: hostile files.
+                      bad_case{"bad_token_floats_wrap.json", "requests.token_floats",
+                               "must be 1..1048576, got 4294967360"},
+                      bad_case{"bad_token_product.json", "requests.token_floats",
+                               "= 68719476736 floats per request, above 4294967295"},
+                      bad_case{"bad_budget_trace.json", "ops_per_thread", "above the memory budget of 8.00 GiB"},
+                      bad_case{"bad_budget_live.json", "live_cap", "above the memory budget of 8.00 GiB"},
+                      bad_case{"bad_budget_ring.json", "ring.queue_capacity", "above the memory budget"},
+                      bad_case{"bad_budget_requests.json", "requests.token_floats", "above the memory budget"},
+                      bad_case{"bad_deep_nesting.json", kDeepField.c_str(), "nest deeper than 128 levels"}),
     [](const ::testing::TestParamInfo<bad_case>& info) {
       std::string n = info.param.file;
       n = n.substr(0, n.find('.'));
@@ -220,6 +243,111 @@ TEST(WorkloadConfig, MissingFileNamesTheFile) {
   } catch (const config_error& e) {
     EXPECT_EQ(e.file(), kTestdata + "no_such_file.json");
     EXPECT_EQ(e.field(), "");
+  }
+}
+
+// Issue 15, defect 4: a document nested 20,000 levels deep is rejected by the depth limit, without a
+// walk that recurses as deep (which would overflow the stack under the sanitizers).
+TEST(WorkloadConfig, DeepNestingIsRejectedWithoutRecursing) {
+  for (const char* open_close : {"[]", "{}"}) {
+    std::string deep;
+    for (int i = 0; i < 20000; ++i) deep += open_close[0] == '[' ? "[" : "{\"a\": ";
+    deep += "1";
+    for (int i = 0; i < 20000; ++i) deep += open_close[1];
+    const nlohmann::json doc = nlohmann::json::parse(R"({"name": "x", "sizes": {"list": [64]}, "seed": )" + deep + "}");
+    try {
+      (void)parse_workload(doc, "inline");
+      FAIL() << "accepted";
+    } catch (const config_error& e) {
+      EXPECT_EQ(e.file(), "inline");
+      EXPECT_EQ(e.field().rfind("seed", 0), 0u) << e.field();
+      EXPECT_NE(e.reason().find("nest deeper than 128 levels"), std::string::npos) << e.reason();
+    }
+  }
+}
+
+TEST(WorkloadConfig, NestingUpToTheLimitIsNotRejectedForDepth) {
+  // 127 levels inside the document's own: within the limit, so the field's own check speaks.
+  const nlohmann::json doc = nlohmann::json::parse(R"({"name": "x", "sizes": {"list": [64]}, "seed": )" +
+                                                   repeated("[", 127) + repeated("]", 127) + "}");
+  try {
+    (void)parse_workload(doc, "inline");
+    FAIL() << "accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.field(), "seed");
+    EXPECT_NE(e.reason().find("must be a non-negative integer, got array [[[["), std::string::npos) << e.reason();
+  }
+}
+
+// The budget is the caller's: a workload that needs 64 GiB (16 threads x 4096 live blocks of 1 MiB)
+// fails the default and passes a larger one.
+TEST(WorkloadConfig, MemoryBudgetIsCheckedAndOverridable) {
+  const nlohmann::json doc = nlohmann::json::parse(
+      R"({"name": "x", "sizes": {"list": [1048576]}, "threads": [16], "live_cap": 4096})");
+  try {
+    (void)parse_workload(doc, "inline");
+    FAIL() << "accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.field(), "live_cap");
+    EXPECT_NE(e.reason().find("at 16 threads"), std::string::npos) << e.reason();
+  }
+  const workload_config w = parse_workload(doc, "inline", std::uint64_t{128} << 30);
+  const memory_estimate e = estimate_memory(w);
+  EXPECT_GE(e.blocks, std::uint64_t{64} << 30);
+  EXPECT_LT(e.total, std::uint64_t{128} << 30);
+  // The estimate itself is the boundary.
+  EXPECT_THROW(check_memory_budget(w, e.total - 1), config_error);
+  EXPECT_NO_THROW(check_memory_budget(w, e.total));
+}
+
+// Products of limits saturate rather than wrap: the largest values every field allows at once read as
+// more than any budget.
+TEST(WorkloadConfig, EstimateSaturatesInsteadOfWrapping) {
+  workload_config w;
+  w.threads = {256};
+  w.pattern = workload_pattern::requests;
+  w.ops_per_thread = std::size_t{1} << 31;
+  w.requests_in_flight = std::numeric_limits<std::size_t>::max();
+  w.max_tokens = std::numeric_limits<std::uint32_t>::max();
+  w.token_floats = std::numeric_limits<std::uint32_t>::max();
+  w.sizes.values = {std::numeric_limits<std::uint32_t>::max()};
+  EXPECT_EQ(estimate_memory(w).total, std::numeric_limits<std::uint64_t>::max());
+  EXPECT_THROW(check_memory_budget(w, std::numeric_limits<std::uint64_t>::max() - 1), config_error);
+}
+
+// Every shipped workload fits the default budget at its thread counts (they parse, above), with room.
+TEST(WorkloadConfig, ShippedWorkloadsFitTheDefaultBudgetWithRoom) {
+  for (const auto& f : std::filesystem::directory_iterator(kWorkloads)) {
+    SCOPED_TRACE(f.path().string());
+    const memory_estimate e = estimate_memory(load_workload(f.path()));
+    EXPECT_LT(e.total, kDefaultMemoryBudget / 4) << "traces " << e.traces << ", slots " << e.bookkeeping
+                                                 << ", blocks " << e.blocks;
+    std::printf("%s: %.3f GiB\n", f.path().filename().c_str(), double(e.total) / double(1 << 30));
+  }
+}
+
+// Issue 15, defect 6: integers written in C++ are signed JSON integers, and valid where not negative.
+TEST(WorkloadConfig, SignedIntegersFromCodeAreAccepted) {
+  const nlohmann::json doc = {{"name", "x"},
+                              {"pattern", "requests"},
+                              {"seed", 7},
+                              {"threads", {1, 2}},
+                              {"ops_per_thread", 1000},
+                              {"sizes", {{"list", {64, 128}}}},
+                              {"requests", {{"in_flight", 2}, {"tokens", {3, 9}}, {"token_floats", 16}}}};
+  const workload_config w = parse_workload(doc, "inline");
+  EXPECT_EQ(w.seed, 7u);
+  EXPECT_EQ(w.threads, (std::vector<int>{1, 2}));
+  EXPECT_EQ(w.token_floats, 16u);
+  EXPECT_EQ(w.max_tokens, 9u);
+  nlohmann::json negative = doc;
+  negative["requests"]["token_floats"] = -16;
+  try {
+    (void)parse_workload(negative, "inline");
+    FAIL() << "accepted";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.field(), "requests.token_floats");
+    EXPECT_EQ(e.reason(), "must not be negative, got -16");
   }
 }
 

@@ -48,6 +48,7 @@
 #include <memory_resource>
 #include <optional>
 
+#include "allocator/request.h"
 #include "allocator/scope_hooks.h"
 
 namespace allocbench {
@@ -132,6 +133,7 @@ class observable_resource final : public std::pmr::memory_resource {
 
  private:
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    detail::check_upstream_request(bytes, alignment);  // an upstream may not check for itself
     void* p = upstream_->allocate(bytes, alignment);
     detail::scope_note_allocate(this, bytes);
     return p;

@@ -191,6 +191,7 @@ block_tag* best_fit_resource::grow_and_take(std::size_t need, std::size_t padded
   const std::size_t span = detail::add_or_throw(padded, sizeof(region_header));
   std::size_t bytes = detail::round_up_or_throw(span, kRegionAlignment);
   if (bytes < options_.region_bytes) bytes = options_.region_bytes;
+  detail::check_upstream_request(bytes, kRegionAlignment);
 
   auto* r = static_cast<region_header*>(upstream_->allocate(bytes, kRegionAlignment));
   counters_.on_upstream_acquire(bytes);

@@ -26,6 +26,16 @@ namespace allocbench {
 // Reads a file and parses it; a missing file or a syntax error is a config_error naming the file.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
+// How deep arrays and objects may nest in a config (the document itself is level 1). Deeper documents
+// are hostile or broken: copying, printing or walking them recursively would overflow the stack.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+// Throws config_error (file, the JSON path of the first value below `max_depth` levels, reason) when
+// `doc` nests deeper. Walks with a heap stack and stops at the first such value, so a document of any
+// depth is rejected without deep recursion. Every parser entry point calls it before reading fields.
+void check_json_depth(const nlohmann::json& doc, const std::string& file,
+                      std::size_t max_depth = kMaxJsonDepth);
+
 class json_fields {
  public:
   json_fields(const nlohmann::json& node, std::string file, std::string path = "")
@@ -71,10 +81,16 @@ class json_fields {
   // Any key not in `known` is an error naming it: a misspelt option must not be silently ignored.
   void reject_unknown(std::initializer_list<std::string_view> known) const;
 
+  // The value's type and at most kDescribeChars characters of its JSON text, for error messages.
+  // Serialises only that much (never the whole value), with no recursion, so a huge or deeply nested
+  // value cannot make the message itself fail.
+  static constexpr std::size_t kDescribeChars = 60;
   static std::string describe(const nlohmann::json& value);
 
  private:
   const nlohmann::json& required(std::string_view key) const;
+  // `v` as a size_t: any non-negative JSON integer (unsigned, or signed as JSON built in C++ makes it).
+  std::size_t size_value(const nlohmann::json& v, const std::string& where) const;
 
   const nlohmann::json* node_;
   std::string file_;

@@ -20,9 +20,15 @@
 
 namespace allocbench::detail {
 
-// Any node: reads "type" and hands the node to the builder of that type.
+// How many routing nodes may nest inside each other (the outermost one is level 1). Each level is a
+// frame of the builder's recursion and a resource with its own tables; real layouts use one or two.
+inline constexpr std::size_t kMaxRoutingDepth = 32;
+
+// Any node: reads "type" and hands the node to the builder of that type. `routing_depth`: how many
+// routing nodes enclose this one.
 std::unique_ptr<instrumented_resource> build_node(const json_fields& node,
-                                                  std::pmr::memory_resource* upstream);
+                                                  std::pmr::memory_resource* upstream,
+                                                  std::size_t routing_depth = 0);
 
 std::unique_ptr<instrumented_resource> build_fixed_slab_resource(const json_fields& node,
                                                                  std::pmr::memory_resource* upstream);
@@ -30,8 +36,11 @@ std::unique_ptr<instrumented_resource> build_segregated_resource(const json_fiel
                                                                  std::pmr::memory_resource* upstream);
 std::unique_ptr<instrumented_resource> build_best_fit_resource(const json_fields& node,
                                                                std::pmr::memory_resource* upstream);
+// Throws config_error when `routing_depth` (the routing nodes enclosing this one) is already
+// kMaxRoutingDepth.
 std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields& node,
-                                                              std::pmr::memory_resource* upstream);
+                                                              std::pmr::memory_resource* upstream,
+                                                              std::size_t routing_depth = 0);
 // Defined beside scalable_resource (pmr/scalable_layout.cc).
 std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields& node,
                                                                std::pmr::memory_resource* upstream);

@@ -29,7 +29,7 @@ std::size_t honoured_alignment(const instrumented_resource& child, std::size_t m
 
 // Route i of a routing node; `previous_max_size` is the max_size of route i - 1 (0 for the first).
 route build_route(const json_fields& routing, std::size_t i, std::size_t previous_max_size,
-                  std::pmr::memory_resource* upstream) {
+                  std::pmr::memory_resource* upstream, std::size_t routing_depth) {
   const json_fields r = routing.element("routes", i);
   r.reject_unknown({"max_size", "max_alignment", "label", "resource"});
   const std::size_t max_size = r.size("max_size");
@@ -43,7 +43,7 @@ route build_route(const json_fields& routing, std::size_t i, std::size_t previou
   if (explicit_alignment && !is_power_of_two(max_alignment)) {
     r.fail("max_alignment", "must be a power of two, got " + std::to_string(max_alignment));
   }
-  std::unique_ptr<instrumented_resource> child = build_node(r.object("resource"), upstream);
+  std::unique_ptr<instrumented_resource> child = build_node(r.object("resource"), upstream, routing_depth);
 
   const std::size_t honoured = honoured_alignment(*child, max_size);
   if (honoured == 0) {
@@ -64,19 +64,27 @@ route build_route(const json_fields& routing, std::size_t i, std::size_t previou
 }  // namespace
 
 std::unique_ptr<instrumented_resource> build_node(const json_fields& node,
-                                                  std::pmr::memory_resource* upstream) {
+                                                  std::pmr::memory_resource* upstream,
+                                                  std::size_t routing_depth) {
   const std::string type = node.string("type");
   if (type == "fixed_slab") return build_fixed_slab_resource(node, upstream);
   if (type == "segregated") return build_segregated_resource(node, upstream);
   if (type == "best_fit") return build_best_fit_resource(node, upstream);
-  if (type == "routing") return build_routing_resource(node, upstream);
+  if (type == "routing") return build_routing_resource(node, upstream, routing_depth);
   if (type == "scalable") return build_scalable_resource(node, upstream);
   node.fail("type", "unknown resource type '" + type +
                         "' (known types: fixed_slab, segregated, best_fit, routing, scalable)");
 }
 
 std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields& node,
-                                                              std::pmr::memory_resource* upstream) {
+                                                              std::pmr::memory_resource* upstream,
+                                                              std::size_t routing_depth) {
+  // Checked before any child is built, so a hostile layout costs at most kMaxRoutingDepth levels.
+  if (routing_depth >= kMaxRoutingDepth) {
+    node.fail("type", "routing nodes nest deeper than " + std::to_string(kMaxRoutingDepth) +
+                          " levels (the limit for a layout)");
+  }
+  const std::size_t child_depth = routing_depth + 1;
   node.reject_unknown({"type", "routes", "fallback", "checked"});
   const bool checked = node.boolean_or("checked", kCheckedByDefault);
   const nlohmann::json& routes_json = node.array("routes");
@@ -85,7 +93,8 @@ std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields&
   // In file order; if one throws, the children built so far are destroyed with `routes`.
   std::vector<route> routes;
   for (std::size_t i = 0; i < routes_json.size(); ++i) {
-    routes.push_back(build_route(node, i, routes.empty() ? 0 : routes.back().max_size, upstream));
+    routes.push_back(
+        build_route(node, i, routes.empty() ? 0 : routes.back().max_size, upstream, child_depth));
   }
 
   std::unique_ptr<instrumented_resource> fallback;
@@ -96,7 +105,7 @@ std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields&
       node.fail("fallback", "must be a resource node or \"upstream\", got " + json_fields::describe(fb));
     }
   } else if (fb.is_object()) {
-    fallback = build_node(node.object("fallback"), upstream);
+    fallback = build_node(node.object("fallback"), upstream, child_depth);
   } else {
     node.fail("fallback", "must be a resource node or \"upstream\", got " + json_fields::describe(fb));
   }

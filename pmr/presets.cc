@@ -56,6 +56,8 @@ std::unique_ptr<instrumented_resource> build_resource(const nlohmann::json& layo
                                                       std::string_view source_name,
                                                       std::pmr::memory_resource* upstream) {
   if (upstream == nullptr) throw std::invalid_argument("allocbench: build_resource: upstream is null");
+  // Before anything walks the layout recursively (a JSON built in code has not been through a file).
+  check_json_depth(layout, std::string(source_name));
   const json_fields root(layout, std::string(source_name));
   root.reject_unknown({"name", "description", "resource"});
   if (root.string("name").empty()) root.fail("name", "must not be empty");

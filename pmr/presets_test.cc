@@ -380,7 +380,22 @@ struct bad_file {
   const char* reason;  // a part of the reason
 };
 
+// The exact paths of the two deep files' errors (issue 15, defect 4): the 33rd routing node of
+// bad_routing_too_deep.json, and the first array of bad_deep_array.json's 500 below the 128-level
+// limit ("region_bytes" is level 3).
+std::string repeated(const std::string& s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+const std::string kTooDeepRoutingField = "resource" + repeated(".routes[0].resource", 32) + ".type";
+const std::string kDeepArrayField = "resource.region_bytes" + repeated("[0]", 126);
+
 const bad_file kBadFiles[] = {
+    {"bad_routing_too_deep.json", kTooDeepRoutingField.c_str(), "routing nodes nest deeper than 32 levels"},
+    {"bad_deep_array.json", kDeepArrayField.c_str(), "arrays and objects nest deeper than 128 levels"},
+    {"bad_nested_array_value.json", "resource.region_bytes",
+     "must be a non-negative integer, got array [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[..."},
     {"bad_alignment_above_child.json", "resource.routes[0].max_alignment", "honours alignments up to 32"},
     {"bad_classes_not_ascending.json", "resource.classes[2]", "strictly ascending"},
     {"bad_empty_name.json", "name", "must not be empty"},
@@ -481,7 +496,7 @@ TEST(LayoutLoader, InlineLayoutErrorsNameTheField) {
       {R"({"name": "x", "resource": {"type": "fixed_slab", "block_size": 1.5}})", "resource.block_size",
        "must be a non-negative integer"},
       {R"({"name": "x", "resource": {"type": "fixed_slab", "block_size": 18446744073709551616}})",
-       "resource.block_size", "must be a non-negative integer"},
+       "resource.block_size", "must be at most 18446744073709551615"},
       {R"({"name": "x", "resource": {"type": "fixed_slab", "block_size": 8, "thread_cache": 99999999999}})",
        "resource", "rejected by the resource"},
       {R"({"name": "x", "resource": {"type": "best_fit", "checked": "yes"}})", "resource.checked",
@@ -489,7 +504,7 @@ TEST(LayoutLoader, InlineLayoutErrorsNameTheField) {
       {R"({"name": "x", "resource": {"type": "segregated", "classes": []}})", "resource.classes",
        "at least 1 element"},
       {R"({"name": "x", "resource": {"type": "segregated", "classes": [64, -1]}})", "resource.classes[1]",
-       "must be a non-negative integer"},
+       "must not be negative, got -1"},
       {R"({"name": "x", "resource": {"type": "routing", "routes": {}, "fallback": "upstream"}})",
        "resource.routes", "must be an array"},
       {R"({"name": "x", "resource": {"type": "routing", "routes": [{"max_size": 8, "label": 3,
