@@ -1,10 +1,10 @@
 // allocbench::fuzz::tracking_upstream: the upstream under a fuzzed resource. It hands out malloc'd
 // blocks, remembers each one, and checks what the resource asks of it:
 // - every deallocate names a block it handed out, with the same size and alignment;
-// - no request is one whose padding wraps: a size within max(alignment, 4096) of SIZE_MAX reaching
-//   an upstream means the resource forwarded what it had to reject itself (issue 15, defect 1:
-//   libstdc++'s aligned operator new rounds `size + alignment - 1`, wraps, and returns a tiny block).
-//   Huge sizes below that (SIZE_MAX / 2, say) are fair to forward: they get bad_alloc here;
+// - no request is one whose padding wraps: a size within 1 MiB of SIZE_MAX reaching an upstream means
+//   the resource forwarded what it had to reject itself (issue 15, defect 1: libstdc++'s aligned
+//   operator new and glibc add alignment and header bytes, wrap, and return a tiny block). Huge
+//   sizes below that (SIZE_MAX / 2, say) are fair to forward: they get bad_alloc here;
 // - outstanding() tells what is still held, so release() and the destructor can be checked to give
 //   everything back.
 // Requests above its limit (default 1 GiB) throw bad_alloc, as a bounded machine would, so that
@@ -26,8 +26,9 @@ namespace allocbench::fuzz {
 
 class tracking_upstream final : public std::pmr::memory_resource {
  public:
-  // Within this of SIZE_MAX, an upstream's own padding for alignments up to 4096 wraps.
-  static constexpr std::size_t kWrapMargin = 4096;
+  // Within this of SIZE_MAX, an upstream's own padding and header arithmetic can wrap (alignments
+  // up to 4096 twice over, plus headers, with room to spare).
+  static constexpr std::size_t kWrapMargin = std::size_t(1) << 20;
 
   explicit tracking_upstream(std::size_t limit = std::size_t(1) << 30) : limit_(limit) {}
 
@@ -48,8 +49,7 @@ class tracking_upstream final : public std::pmr::memory_resource {
   };
 
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    const std::size_t margin = alignment > kWrapMargin ? alignment : kWrapMargin;
-    FUZZ_CHECK(bytes <= std::size_t(-1) - margin || known_finding("upstream_huge"),
+    FUZZ_CHECK(bytes <= std::size_t(-1) - kWrapMargin || known_finding("upstream_huge"),
                "the resource forwarded size %zu (alignment %zu), whose padding wraps, to its upstream",
                bytes, alignment);
     FUZZ_CHECK(alignment != 0 && (alignment & (alignment - 1)) == 0,
