@@ -132,9 +132,11 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     // Sampled again with this block counted: a thread whose whole run fits in one batch would
     // otherwise publish nothing above zero, and its peak would read 0.
     if (refilled) tc->sample(c, policy_, peak_);
+    unpoison_block(p, map_.size(c));
     return p;
   }
   void* p = central_[c]->take_one(0);  // rare (no cache): any shard serves
+  unpoison_block(p, map_.size(c));
   add(extra_[c].allocations, 1);
   add(extra_requested_in_, bytes);
   peak_.add(std::int64_t(map_.size(c)));
@@ -148,11 +150,13 @@ void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) 
       tc->make_room(c, *central_[c], policy_, peak_);
       add_relaxed(l.credit, -1);  // even if no room could be made: the list goes one over its bound
     }
+    poison_free_block(p, map_.size(c));
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.requested_out, bytes);
     return;
   }
+  poison_free_block(p, map_.size(c));
   *static_cast<void**>(p) = nullptr;
   central_[c]->give(p, 1);
   add(extra_[c].deallocations, 1);

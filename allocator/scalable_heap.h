@@ -21,6 +21,7 @@
 #include <memory_resource>
 #include <vector>
 
+#include "allocator/asan_poison.h"
 #include "allocator/class_central_list.h"
 #include "allocator/fast_class_lookup.h"
 #include "allocator/guarded_pages.h"
@@ -72,7 +73,8 @@ class scalable_heap final : private thread_cache_owner {
     // path is off (bound 0 in checked mode).
     if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
     // Not a power of two (the slow path throws), or more alignment than this class's blocks have
     // (the slow path picks a larger class or goes to upstream).
     if (!alignment_fits(alignment, l.reject_mask)) [[unlikely]] return nullptr;
@@ -80,6 +82,7 @@ class scalable_heap final : private thread_cache_owner {
     // List empty: refill a batch from the class's central list.
     if (p == nullptr) [[unlikely]] return nullptr;
     l.head = *static_cast<void**>(p);
+    unpoison_block(p, block_bytes(offset));  // nothing outside asan builds (allocator/asan_poison.h)
     add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     add_relaxed(l.requested_in, bytes);
@@ -94,11 +97,13 @@ class scalable_heap final : private thread_cache_owner {
     // free must first ask whether its block is guarded, in try_deallocate_sampled).
     if (bytes >= free_bound_) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
     // Allocated from a larger class for its alignment: the slow path finds that class again.
     if (alignment > l.block_alignment) [[unlikely]] return false;
     // The list is at its bound: grow it or flush a batch first.
     if (!take_credit(l.credit)) [[unlikely]] return false;
+    poison_free_block(p, block_bytes(offset));  // nothing outside asan builds
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.requested_out, bytes);  // the credit taken counts the deallocation (thread_class_list)
@@ -120,6 +125,7 @@ class scalable_heap final : private thread_cache_owner {
     thread_class_list& l = tc->list_at(offset);
     if (alignment > l.block_alignment) [[unlikely]] return false;
     if (!take_credit(l.credit)) [[unlikely]] return false;
+    poison_free_block(p, block_bytes(offset));
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.requested_out, bytes);
@@ -170,6 +176,11 @@ class scalable_heap final : private thread_cache_owner {
     std::atomic<std::uint64_t> allocations{0};
     std::atomic<std::uint64_t> deallocations{0};
   };
+
+  // The block size of the class whose list sits at `offset` in a thread cache (for asan poisoning).
+  std::size_t block_bytes(std::size_t offset) const noexcept {
+    return policy_.size[offset / sizeof(thread_class_list)];
+  }
 
   // This thread's cache, attached on first use and remembered as its last one; nullptr when it can
   // have none.
