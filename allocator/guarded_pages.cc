@@ -171,8 +171,10 @@ std::size_t guarded_pages::describe_fault(std::uintptr_t addr, char* buf, std::s
     w.text("heap-buffer-overflow at ").hex(addr).text(", ").decimal(addr - (block + bytes)).text(" bytes past the end of");
   } else if (st == live) {
     w.text("heap-buffer-underflow at ").hex(addr).text(", ").decimal(block - addr).text(" bytes before");
-  } else if (st == quarantined) {
+  } else if (st == quarantined && addr >= block) {
     w.text("heap-use-after-free at ").hex(addr).text(", offset ").decimal(addr - block).text(" in freed");
+  } else if (st == quarantined) {
+    w.text("heap-use-after-free at ").hex(addr).text(", ").decimal(block - addr).text(" bytes before freed");
   } else {
     w.text("wild access at ").hex(addr).text(" in an unused guard slot, last");
   }
