@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "allocator/asan_poison.h"
+
 namespace allocbench::detail {
 
 void* chunk_list::acquire(std::pmr::memory_resource& upstream, std::size_t bytes,
@@ -19,6 +21,7 @@ void* chunk_list::acquire(std::pmr::memory_resource& upstream, std::size_t bytes
 std::size_t chunk_list::release_all(std::pmr::memory_resource& upstream) noexcept {
   std::size_t total = 0;
   for (const chunk& c : chunks_) {
+    unpoison_block(c.p, c.bytes);  // its free blocks were poisoned (asan_poison.h); upstream reuses it
     upstream.deallocate(c.p, c.bytes, c.alignment);
     total += c.bytes;
   }

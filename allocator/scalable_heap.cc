@@ -32,6 +32,9 @@ void validate(const scalable_heap_config& c) {
                std::to_string(kMaxCentralShards) + ", got " +
                std::to_string(c.central_shards));
   }
+  if (c.guarded_sample_rate > (std::size_t(1) << 32)) {
+    bad_config("guarded_sample_rate must be at most 2^32, got " + std::to_string(c.guarded_sample_rate));
+  }
   if (c.thread_cache_bytes > kMaxChunkBytes) {
     bad_config("thread_cache_bytes must be at most " + std::to_string(kMaxChunkBytes) + ", got " +
                std::to_string(c.thread_cache_bytes));
@@ -69,7 +72,10 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
       fast_(size_class_map(validated(config).classes), config.fast_path),
       map_(config.classes),
       counters_(&counters),
-      large_(upstream, counters) {
+      large_(upstream, counters),
+      sample_rate_(std::int64_t(config.guarded_sample_rate)) {
+  free_bound_ = sample_rate_ == 0 ? fast_.bound() : 0;
+  if (sample_rate_ != 0) guards_ = std::make_unique<guarded_pages>(map_.max_small(), "scalable");
   policy_.total_bytes = config.thread_cache_bytes;
   const std::size_t shards = shard_count(config.central_shards);
   for (std::size_t c = 0; c < map_.count(); ++c) {
@@ -95,10 +101,14 @@ void* scalable_heap::allocate(std::size_t bytes, std::size_t alignment) {
   validate_alignment(alignment);
   const std::size_t c = map_.class_for(bytes, alignment);
   if (c == size_class_map::npos) return allocate_large(bytes, alignment);
+  if (guards_ != nullptr) [[unlikely]] {
+    if (void* p = allocate_sampled(c, bytes, alignment)) return p;
+  }
   return allocate_small(c, bytes);
 }
 
 void scalable_heap::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  if (guards_ != nullptr && guards_->owns(p)) [[unlikely]] return deallocate_guarded(p, bytes, alignment);
   const std::size_t c = map_.class_for(bytes, alignment);
   if (c == size_class_map::npos) return deallocate_large(p, bytes);
   deallocate_small(c, p, bytes);
@@ -114,15 +124,19 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     } else {
       p = tc->refill(c, *central_[c], policy_, peak_);
     }
+    // A refill is where an allocating thread counts towards its next sample (none on the fast path).
+    if (refilled && guards_ != nullptr && tc->count_allocations(c)) tls_last_thread_cache.fast_id = 0;
     add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     add_relaxed(l.requested_in, bytes);
     // Sampled again with this block counted: a thread whose whole run fits in one batch would
     // otherwise publish nothing above zero, and its peak would read 0.
     if (refilled) tc->sample(c, policy_, peak_);
+    unpoison_block(p, map_.size(c));
     return p;
   }
   void* p = central_[c]->take_one(0);  // rare (no cache): any shard serves
+  unpoison_block(p, map_.size(c));
   add(extra_[c].allocations, 1);
   add(extra_requested_in_, bytes);
   peak_.add(std::int64_t(map_.size(c)));
@@ -136,16 +150,46 @@ void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) 
       tc->make_room(c, *central_[c], policy_, peak_);
       add_relaxed(l.credit, -1);  // even if no room could be made: the list goes one over its bound
     }
+    poison_free_block(p, map_.size(c));
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.requested_out, bytes);
     return;
   }
+  poison_free_block(p, map_.size(c));
   *static_cast<void**>(p) = nullptr;
   central_[c]->give(p, 1);
   add(extra_[c].deallocations, 1);
   add(extra_requested_out_, bytes);
   peak_.add(-std::int64_t(map_.size(c)));
+}
+
+void* scalable_heap::allocate_sampled(std::size_t c, std::size_t bytes, std::size_t alignment) noexcept {
+  scalable_thread_cache* tc = local();
+  if (tc == nullptr || !tc->sample_due()) return nullptr;  // threads without a cache are not sampled
+  tc->sampled(sample_rate_);
+  // The fast path stays closed while the next sample is due already (rate 1: every allocation).
+  if (tc->sample_due()) tls_last_thread_cache.fast_id = 0;
+  else refresh_fast_id();
+  void* p = guards_->allocate(bytes, alignment);
+  if (p == nullptr) return nullptr;  // every slot taken: served normally
+  add(guarded_allocations_, 1);
+  add(extra_[c].allocations, 1);
+  add(extra_requested_in_, bytes);
+  peak_.add(std::int64_t(map_.size(c)));
+  return p;
+}
+
+void scalable_heap::deallocate_guarded(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  // Not a live guarded block (freed twice, or not a block's start): nothing to do here; checked mode
+  // is what reports such frees.
+  if (!guards_->deallocate(p)) return;
+  const std::size_t c = map_.class_for(bytes, alignment);
+  if (c != size_class_map::npos) {
+    add(extra_[c].deallocations, 1);
+    peak_.add(-std::int64_t(map_.size(c)));
+  }
+  add(extra_requested_out_, bytes);
 }
 
 void* scalable_heap::allocate_large(std::size_t bytes, std::size_t alignment) {
@@ -177,6 +221,10 @@ scalable_thread_cache* scalable_heap::local() noexcept {
     tls_last_thread_cache.cache = cache;
     tls_last_thread_cache.heap_id = id_;
     refresh_fast_id();
+    // A sample is due on this thread (rate 1, or a new cache): its next allocation takes the slow path.
+    if (guards_ != nullptr && static_cast<scalable_thread_cache*>(cache)->sample_due()) {
+      tls_last_thread_cache.fast_id = 0;
+    }
   }
   return static_cast<scalable_thread_cache*>(cache);
 }
@@ -185,6 +233,7 @@ void* scalable_heap::create_cache() {
   auto* tc = new scalable_thread_cache(map_);
   // Round robin: threads that start together (and so most likely run at once) get different shards.
   tc->shard = std::uint32_t(next_shard_.fetch_add(1, std::memory_order_relaxed));
+  tc->sample_countdown = sample_rate_ - 1;  // rate 1: the first allocation is sampled
   return tc;
 }
 
@@ -242,6 +291,7 @@ void scalable_heap::release_all() noexcept {
   for_each_cache_after_exits([](void* cache) { static_cast<scalable_thread_cache*>(cache)->drop_all(); });
   for (auto& central : central_) central->release_all();
   large_.release_all();
+  if (guards_ != nullptr) guards_->release_all();
   peak_.forget_live();
 }
 

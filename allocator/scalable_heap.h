@@ -21,8 +21,10 @@
 #include <memory_resource>
 #include <vector>
 
+#include "allocator/asan_poison.h"
 #include "allocator/class_central_list.h"
 #include "allocator/fast_class_lookup.h"
+#include "allocator/guarded_pages.h"
 #include "allocator/large_block_shards.h"
 #include "allocator/last_thread_cache.h"
 #include "allocator/live_bytes_peak.h"
@@ -47,6 +49,8 @@ struct scalable_heap_config {
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
   std::size_t central_shards = 0;               // shards of each central list; 0: kDefaultCentralShards
   bool fast_path = true;                        // off: every call takes the slow path (checked mode)
+  // About one allocation in this many gets guard pages (allocator/guarded_pages.h); 0: none.
+  std::size_t guarded_sample_rate = 0;
 };
 
 class scalable_heap final : private thread_cache_owner {
@@ -69,7 +73,8 @@ class scalable_heap final : private thread_cache_owner {
     // path is off (bound 0 in checked mode).
     if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
     // Not a power of two (the slow path throws), or more alignment than this class's blocks have
     // (the slow path picks a larger class or goes to upstream).
     if (!alignment_fits(alignment, l.reject_mask)) [[unlikely]] return nullptr;
@@ -77,6 +82,7 @@ class scalable_heap final : private thread_cache_owner {
     // List empty: refill a batch from the class's central list.
     if (p == nullptr) [[unlikely]] return nullptr;
     l.head = *static_cast<void**>(p);
+    unpoison_block(p, block_bytes(offset));  // nothing outside asan builds (allocator/asan_poison.h)
     add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     add_relaxed(l.requested_in, bytes);
@@ -87,19 +93,51 @@ class scalable_heap final : private thread_cache_owner {
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     // A scope is open, or another resource's cache is this thread's last, or there is none: as above.
     if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
-    // Beyond the size table, or the fast path is off.
-    if (bytes >= fast_.bound()) [[unlikely]] return false;
+    // Beyond the size table, the fast path is off, or sampling is on (free_bound_ is 0 then: every
+    // free must first ask whether its block is guarded, in try_deallocate_sampled).
+    if (bytes >= free_bound_) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    thread_class_list& l = tc->list_at(fast_.list_offset(bytes));
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
     // Allocated from a larger class for its alignment: the slow path finds that class again.
     if (alignment > l.block_alignment) [[unlikely]] return false;
     // The list is at its bound: grow it or flush a batch first.
     if (!take_credit(l.credit)) [[unlikely]] return false;
+    poison_free_block(p, block_bytes(offset));  // nothing outside asan builds
     *static_cast<void**>(p) = l.head;
     l.head = p;
     add_relaxed(l.requested_out, bytes);  // the credit taken counts the deallocation (thread_class_list)
     return true;
   }
+
+  // ---- Sampling (guarded_sample_rate > 0 only). -------------------------------------------------
+
+  // The free fast path of a sampling heap, which the resource tries first in its slow path: a guarded
+  // block (one compare: guarded_pages::owns) goes to deallocate; any other takes try_deallocate's
+  // steps, and the freeing thread counts its allocations towards its next sample. When one is due,
+  // its next allocation is sent to the slow path (fast_id 0), which takes the sample.
+  bool try_deallocate_sampled(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    if (guards_->owns(p)) [[unlikely]] return false;
+    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
+    if (bytes >= fast_.bound()) [[unlikely]] return false;
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
+    if (alignment > l.block_alignment) [[unlikely]] return false;
+    if (!take_credit(l.credit)) [[unlikely]] return false;
+    poison_free_block(p, block_bytes(offset));
+    *static_cast<void**>(p) = l.head;
+    l.head = p;
+    add_relaxed(l.requested_out, bytes);
+    if (tc->count_allocations(offset / sizeof(thread_class_list))) [[unlikely]] {
+      tls_last_thread_cache.fast_id = 0;
+    }
+    return true;
+  }
+
+  // Guarded allocations so far (release() does not reset it), and slots holding pages now.
+  std::uint64_t guarded_count() const noexcept { return guarded_allocations_.load(std::memory_order_relaxed); }
+  std::size_t guarded_mappings() const noexcept { return guards_ ? guards_->mapped_slots() : 0; }
 
   // ---- Slow paths (scalable_heap.cc). -----------------------------------------------------------
 
@@ -139,6 +177,11 @@ class scalable_heap final : private thread_cache_owner {
     std::atomic<std::uint64_t> deallocations{0};
   };
 
+  // The block size of the class whose list sits at `offset` in a thread cache (for asan poisoning).
+  std::size_t block_bytes(std::size_t offset) const noexcept {
+    return policy_.size[offset / sizeof(thread_class_list)];
+  }
+
   // This thread's cache, attached on first use and remembered as its last one; nullptr when it can
   // have none.
   scalable_thread_cache* local() noexcept;
@@ -148,6 +191,9 @@ class scalable_heap final : private thread_cache_owner {
   void* allocate_large(std::size_t bytes, std::size_t alignment);
   void deallocate_large(void* p, std::size_t bytes) noexcept;
   void fold_into_extras(scalable_thread_cache& tc) noexcept;
+  // A guarded block when this thread's sample is due (and a slot is free), else nullptr.
+  void* allocate_sampled(std::size_t c, std::size_t bytes, std::size_t alignment) noexcept;
+  void deallocate_guarded(void* p, std::size_t bytes, std::size_t alignment) noexcept;
 
   void* create_cache() override;
   void retire_cache(void* cache, bool thread_exit) noexcept override;
@@ -156,6 +202,7 @@ class scalable_heap final : private thread_cache_owner {
   // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,
   // which the slow paths write.
   alignas(kCacheLine) std::uint64_t id_;  // unique over the process's lifetime
+  std::size_t free_bound_;                 // fast_.bound(), or 0 while sampling
   fast_class_lookup fast_;                 // starts with its bound, on id_'s line
   size_class_map map_;
 
@@ -172,6 +219,9 @@ class scalable_heap final : private thread_cache_owner {
   std::atomic<std::uint64_t> large_bytes_in_{0};
   std::atomic<std::uint64_t> large_bytes_out_{0};
   std::atomic<std::uint64_t> next_shard_{0};  // the next thread cache's shard (taken modulo the count)
+  std::int64_t sample_rate_;                   // guarded_sample_rate
+  std::unique_ptr<guarded_pages> guards_;      // null unless sampling
+  std::atomic<std::uint64_t> guarded_allocations_{0};
 };
 
 }  // namespace allocbench::detail

@@ -139,6 +139,22 @@ class alignas(kCacheLine) scalable_thread_cache {
   thread_class_list lists[kMaxClasses];
   std::uint32_t shard = 0;  // which shard of each central list this cache refills from (set at creation)
 
+  // Guard-page sampling (scalable_heap, guarded_sample_rate > 0): allocations still to go before this
+  // thread's next sampled one. Counted only on slow paths (a refill, a sampling heap's free), by the
+  // allocations list c made since it was last counted, so the fast path counts nothing.
+  std::int64_t sample_countdown = 0;
+  // Adds list c's allocations since its last count; true when a sample is due.
+  bool count_allocations(std::size_t c) noexcept {
+    const std::int64_t now = std::int64_t(lists[c].allocations.load(std::memory_order_relaxed));
+    sample_countdown -= now - state_[c].counted;
+    state_[c].counted = now;
+    return sample_countdown <= 0;
+  }
+  bool sample_due() const noexcept { return sample_countdown <= 0; }
+  // A sample was taken: the next one comes `rate` allocations later (this one included), carrying any
+  // overshoot so that the rate holds on average.
+  void sampled(std::int64_t rate) noexcept { sample_countdown += rate - 1; }
+
   // Where list c sits in the cache, in bytes: the fast path finds a list from a table of these
   // (allocator/fast_class_lookup.h), with no multiply.
   static constexpr std::size_t list_offset(std::size_t c) noexcept { return c * sizeof(thread_class_list); }
@@ -183,6 +199,7 @@ class alignas(kCacheLine) scalable_thread_cache {
   struct class_state {
     std::int64_t max = 0;      // blocks the list may hold now
     std::int64_t sampled = 0;  // live() at the last sample
+    std::int64_t counted = 0;  // allocations at the last count_allocations
   };
 
   // A change of list c's credit that is not an allocation's or a deallocation's (owning thread, or a

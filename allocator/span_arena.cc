@@ -4,6 +4,8 @@
 #include <bit>
 #include <new>
 
+#include "allocator/asan_poison.h"
+
 #include "allocator/request.h"
 
 namespace allocbench::detail {
@@ -104,6 +106,7 @@ void span_arena::give(void* block) noexcept {
 }
 
 void span_arena::give_back(span_header* s) noexcept {
+  unpoison_block(s, span_bytes_);  // its free blocks were poisoned (asan_poison.h); upstream reuses it
   upstream_->deallocate(s, span_bytes_, span_bytes_);
   --spans_;
   bytes_held_.fetch_sub(span_bytes_, std::memory_order_relaxed);

@@ -3,6 +3,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "allocator/asan_poison.h"
+
 namespace allocbench {
 
 using detail::block_tag;
@@ -119,6 +121,7 @@ void best_fit_resource::give_back_region(region_header* r) noexcept {
   if (r == nullptr) return;
   const std::size_t bytes = r->bytes;
   counters_.on_upstream_release(bytes);
+  detail::unpoison_block(r, bytes);  // its free blocks were poisoned; upstream reuses the memory
   upstream_->deallocate(r, bytes, kRegionAlignment);
 }
 
@@ -168,6 +171,9 @@ block_tag* best_fit_resource::take_locked(std::size_t need, std::size_t padded,
 
 // `b` has just left the free index and is big enough for (need, alignment).
 block_tag* best_fit_resource::carve_locked(block_tag* b, std::size_t need, std::size_t alignment) noexcept {
+  // Asan builds: the whole free block becomes addressable (splitting writes tags inside it); the
+  // parts that stay free are poisoned again as they go back into the index.
+  detail::unpoison_block(b->payload(), b->payload_bytes());
   b->set_free(false);
   if (const std::size_t gap = front_gap(b->payload(), alignment); gap != 0) {
     // The front part becomes a free block. Its left neighbour is in use (no two free blocks touch),
@@ -175,13 +181,13 @@ block_tag* best_fit_resource::carve_locked(block_tag* b, std::size_t need, std::
     block_tag* front = b;
     b = detail::split_block(front, gap);
     front->set_free(true);
-    free_.insert(front);
+    insert_free_locked(front);
   }
   if (b->size() - need >= kMinSplitBytes) {
     // The rest is worth keeping; its right neighbour is in use, for the same reason.
     block_tag* rest = detail::split_block(b, need);
     rest->set_free(true);
-    free_.insert(rest);
+    insert_free_locked(rest);
   }
   return b;
 }
@@ -233,8 +239,14 @@ best_fit_resource::region_header* best_fit_resource::free_locked(block_tag* b) n
     unlink_region_locked(r);
     return r;
   }
-  free_.insert(b);
+  insert_free_locked(b);
   return nullptr;
+}
+
+void best_fit_resource::insert_free_locked(block_tag* b) noexcept {
+  // Asan builds: a free block is poisoned except its free-index links (allocator/asan_poison.h).
+  detail::poison_free_block(b->payload(), b->payload_bytes(), sizeof(detail::free_links));
+  free_.insert(b);
 }
 
 void best_fit_resource::link_region_locked(region_header* r) noexcept {
@@ -259,6 +271,7 @@ void best_fit_resource::release_locked() noexcept {
     region_header* next = r->next;
     const std::size_t bytes = r->bytes;
     counters_.on_upstream_release(bytes);
+    detail::unpoison_block(r, bytes);
     upstream_->deallocate(r, bytes, kRegionAlignment);
     r = next;
   }

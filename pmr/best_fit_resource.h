@@ -101,6 +101,7 @@ class best_fit_resource final : public instrumented_resource {
   // Under the lock: merges `b` with its free neighbours and files it; returns a region that became
   // entirely free and was unlinked (to give back outside the lock), or nullptr.
   region_header* free_locked(detail::block_tag* b) noexcept;
+  void insert_free_locked(detail::block_tag* b) noexcept;  // poisons it (asan builds), then indexes it
   void link_region_locked(region_header* r) noexcept;
   void unlink_region_locked(region_header* r) noexcept;
   void release_locked() noexcept;

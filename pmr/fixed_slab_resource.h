@@ -24,6 +24,7 @@
 #include <memory_resource>
 #include <string_view>
 
+#include "allocator/asan_poison.h"
 #include "allocator/block_thread_caches.h"
 #include "allocator/central_free_list.h"
 #include "allocator/invalid_free.h"
@@ -70,8 +71,17 @@ class fixed_slab_resource final : public instrumented_resource {
   void* do_allocate(std::size_t bytes, std::size_t alignment) override;
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
 
-  void* take_block() { return caches_ ? caches_->allocate() : central_.pop(); }
-  void give_block(void* p) noexcept { caches_ ? caches_->deallocate(p) : central_.push(p); }
+  // The one way in and out of the cache and central list: under asan a block there is poisoned
+  // except its link word (allocator/asan_poison.h); nothing is done in other builds.
+  void* take_block() {
+    void* p = caches_ ? caches_->allocate() : central_.pop();
+    detail::unpoison_block(p, block_size_);
+    return p;
+  }
+  void give_block(void* p) noexcept {
+    detail::poison_free_block(p, block_size_);
+    caches_ ? caches_->deallocate(p) : central_.push(p);
+  }
   [[gnu::noinline]] void record_checked(void* p, std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void reject_unfit_free(void* p, std::size_t bytes, std::size_t alignment);
 

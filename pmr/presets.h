@@ -52,6 +52,9 @@
 //       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total
 //       "central_shards": 0,              optional (0 = 16), 0..64: shards of each
 //                                         class's central list, each with its own spans and lock
+//       "guarded_sample_rate": 0,         optional (0 = off): about one small allocation in N gets
+//                                         guard pages (overflow / use after free fault and are
+//                                         reported); preset scalable_guarded uses 1000
 //       "checked": false }                optional (build default)
 //
 // A route whose child could not serve every request it admits (max_size above a slab's block size or

@@ -25,13 +25,14 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
   c.central_shards = o.central_shards;
   // Checked mode must see every call, so it turns the fast path off.
   c.fast_path = !o.checked;
+  c.guarded_sample_rate = o.guarded_sample_rate;
   return c;
 }
 
 }  // namespace
 
 scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream)
-    : checked_(options.checked), heap_(heap_config(options), non_null(upstream), counters_) {
+    : checked_(options.checked), sampling_(options.guarded_sample_rate != 0), heap_(heap_config(options), non_null(upstream), counters_) {
   if (checked_) registry_ = std::make_unique<detail::live_block_registry>(kind());
 }
 
@@ -66,6 +67,8 @@ void* scalable_resource::allocate_slow(std::size_t bytes, std::size_t alignment)
 }
 
 void scalable_resource::deallocate_slow(void* p, std::size_t bytes, std::size_t alignment) {
+  // Sampling closes the free fast path (scalable_heap::try_deallocate_sampled says why): this is it.
+  if (sampling_ && heap_.try_deallocate_sampled(p, bytes, alignment)) [[likely]] return;
   if (checked_ && !registry_->on_deallocate(p, bytes, alignment)) return;  // reported; ignored
   detail::scope_note_deallocate(this, bytes);
   heap_.deallocate(p, bytes, alignment);

@@ -41,7 +41,7 @@
 // contention_events counts class and large-shard lock acquisitions that found the lock taken.
 //
 // Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
-// name>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
+// name, guarded_sample_rate included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
 #pragma once
 
 #include <cstddef>
@@ -76,6 +76,13 @@ struct scalable_options {
   // blocks from the same spans (small blocks sharing a cache line with another thread's).
   std::size_t central_shards = 0;
   bool checked = kCheckedByDefault;       // detect double free / foreign pointer (invalid_free.h)
+  // Sampled guard pages (allocator/guarded_pages.h), off by default: about one small allocation in
+  // this many (0 = none, at most 2^32) gets pages of its own, ending right before an inaccessible
+  // page, and made inaccessible for a while after its free; an overflow past it or a use after its
+  // free then dies of SIGSEGV at the faulting instruction, with a report on stderr naming the fault,
+  // the block, its size and the resource. With sampling on, every free first asks (one compare)
+  // whether its block is guarded; allocations keep their fast path.
+  std::size_t guarded_sample_rate = 0;
 };
 
 class scalable_resource final : public instrumented_resource {
@@ -98,6 +105,10 @@ class scalable_resource final : public instrumented_resource {
   // The calling thread's current bound on cached blocks of the class serving `bytes`.
   std::size_t local_cache_bound(std::size_t bytes);
   bool checked() const noexcept { return checked_; }
+  // Allocations that got guard pages so far (guarded_sample_rate > 0), and the guarded blocks whose
+  // pages are mapped now (live ones and those still in quarantine; 0 after release()).
+  std::size_t guarded_count() const noexcept { return std::size_t(heap_.guarded_count()); }
+  std::size_t guarded_mappings() const noexcept { return heap_.guarded_mappings(); }
 
   // Drains the calling thread's cache, then gives every span whose blocks are all free back to
   // upstream. Returns the bytes given back. Live blocks are untouched; safe while other threads run.
@@ -114,6 +125,7 @@ class scalable_resource final : public instrumented_resource {
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
 
   bool checked_;
+  bool sampling_;  // guarded_sample_rate > 0
   detail::scalable_heap heap_;
   std::unique_ptr<detail::live_block_registry> registry_;  // null unless checked
 };

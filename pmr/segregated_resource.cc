@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "allocator/asan_poison.h"
 #include "allocator/block_pool.h"
 #include "allocator/request.h"
 #include "allocator/stats_counters.h"
@@ -125,6 +126,7 @@ void* segregated_resource::do_allocate(std::size_t bytes, std::size_t alignment)
     if (p == nullptr) [[unlikely]] p = refill_and_pop(c);
     bump(c.allocations);
   }
+  detail::unpoison_block(p, c.size);  // asan builds: free blocks are poisoned (asan_poison.h)
   if (checked_) [[unlikely]] record_checked(c, p, bytes, alignment);
   note_allocate(bytes, c.size);
   return p;
@@ -140,6 +142,7 @@ void segregated_resource::do_deallocate(void* p, std::size_t bytes, std::size_t 
   if (index == npos) [[unlikely]] return reject_unfit_free(p, bytes, alignment);
   size_class& c = *classes_[index];
   note_deallocate(bytes, c.size);
+  detail::poison_free_block(p, c.size);
   detail::counted_lock lock(list_mutex(c), counters_);
   c.pool.push(p);
   bump(c.deallocations);
