@@ -243,6 +243,15 @@ void checked_registry::report_dirty(const free_result& r) {
   }
 }
 
+std::size_t checked_registry::remembered() const noexcept {
+  std::size_t n = 0;
+  for (const shard& s : shards_) {
+    shard_lock lock(s);
+    n += s.count;
+  }
+  return n;
+}
+
 void checked_registry::clear() noexcept {
   for (shard& s : shards_) {
     shard_lock lock(s);

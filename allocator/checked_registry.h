@@ -116,6 +116,9 @@ class checked_registry {
     }
   }
 
+  // Blocks the tables remember now: live ones and quarantined ones (tests: the set stays bounded).
+  std::size_t remembered() const noexcept;
+
   // After release(): nothing is live, nothing waits in quarantine.
   void clear() noexcept;
 

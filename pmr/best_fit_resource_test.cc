@@ -753,6 +753,29 @@ TEST(BestFitResource, CheckedModeReportsDoubleFreeAndForeignPointer) {
   expect_fully_coalesced(r);
 }
 
+TEST(BestFitResource, CheckedModeCatchesEveryFaultClassInRegionsAndDirectBlocks) {
+  test_upstream up;
+  best_fit_resource r(make_options(65536, 16384, false, /*checked=*/true), &up);
+  {
+    SCOPED_TRACE("region block");
+    testing::expect_every_fault_class_caught(r, 100, 16, "best_fit");  // payload 112: room for the canary
+  }
+  {
+    SCOPED_TRACE("direct block");
+    testing::expect_every_fault_class_caught(r, 20000, 16, "best_fit");  // 8 bytes more from upstream
+  }
+  r.flush_quarantine();
+  EXPECT_EQ(up.outstanding_blocks(), 1u);  // the region only
+}
+
+TEST(BestFitResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [](test_upstream& up) {
+        return std::make_unique<best_fit_resource>(make_options(1 << 20, 16384, false, /*checked=*/true), &up);
+      },
+      100, 16);
+}
+
 TEST(BestFitResource, CheckedModeForgetsBlocksOnRelease) {
   invalid_free_recorder handler;
   test_upstream up;

@@ -599,6 +599,23 @@ TEST(RoutingResource, CheckedModeReportsBadFreesOfDirectBlocks) {
   EXPECT_EQ(t.up.outstanding_blocks(), 0u);
 }
 
+TEST(RoutingResource, CheckedModeCatchesEveryFaultClassOnDirectBlocks) {
+  probe_router t(/*with_fallback=*/false, /*checked=*/true);
+  testing::expect_every_fault_class_caught(*t.router, 3000, 16, "routing");  // beyond every route
+  t.router->flush_quarantine();
+  EXPECT_EQ(t.up.outstanding_blocks(), 0u);
+}
+
+TEST(RoutingResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [](test_upstream& up) {
+        std::vector<route> routes;
+        routes.push_back(make_route(64, 16, std::make_unique<probe_resource>(&up, 64), "small"));
+        return std::make_unique<routing_resource>(std::move(routes), nullptr, &up, /*checked=*/true);
+      },
+      2000, 16);
+}
+
 TEST(RoutingResource, CheckedChildReportsBadFreesThroughTheRouter) {
   invalid_free_recorder handler;
   test_upstream up;
