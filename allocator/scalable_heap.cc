@@ -71,6 +71,8 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     : id_(next_heap_id()),
       fast_(size_class_map(validated(config).classes), config.fast_path),
       map_(config.classes),
+      table_limit_(map_.max_small() < fast_class_lookup::kDirectLimit ? map_.max_small()
+                                                                       : fast_class_lookup::kDirectLimit),
       counters_(&counters),
       large_(upstream, counters),
       sample_rate_(std::int64_t(config.guarded_sample_rate)) {

@@ -72,21 +72,7 @@ class scalable_heap final : private thread_cache_owner {
     // Beyond the size table (larger small classes, large blocks, sizes near SIZE_MAX), or the fast
     // path is off (bound 0 in checked mode).
     if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
-    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    const std::size_t offset = fast_.list_offset(bytes);
-    thread_class_list& l = tc->list_at(offset);
-    // Not a power of two (the slow path throws), or more alignment than this class's blocks have
-    // (the slow path picks a larger class or goes to upstream).
-    if (!alignment_fits(alignment, l.reject_mask)) [[unlikely]] return nullptr;
-    void* p = l.head;
-    // List empty: refill a batch from the class's central list.
-    if (p == nullptr) [[unlikely]] return nullptr;
-    l.head = *static_cast<void**>(p);
-    unpoison_block(p, block_bytes(offset));  // nothing outside asan builds (allocator/asan_poison.h)
-    add_relaxed(l.credit, 1);
-    add_relaxed(l.allocations, 1);
-    add_relaxed(l.requested_in, bytes);
-    return p;
+    return pop_cached(bytes, alignment);
   }
 
   // Puts a block into this thread's cache; false when only the slow path can take it.
@@ -96,18 +82,21 @@ class scalable_heap final : private thread_cache_owner {
     // Beyond the size table, the fast path is off, or sampling is on (free_bound_ is 0 then: every
     // free must first ask whether its block is guarded, in try_deallocate_sampled).
     if (bytes >= free_bound_) [[unlikely]] return false;
-    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    const std::size_t offset = fast_.list_offset(bytes);
-    thread_class_list& l = tc->list_at(offset);
-    // Allocated from a larger class for its alignment: the slow path finds that class again.
-    if (alignment > l.block_alignment) [[unlikely]] return false;
-    // The list is at its bound: grow it or flush a batch first.
-    if (!take_credit(l.credit)) [[unlikely]] return false;
-    poison_free_block(p, block_bytes(offset));  // nothing outside asan builds
-    *static_cast<void**>(p) = l.head;
-    l.head = p;
-    add_relaxed(l.requested_out, bytes);  // the credit taken counts the deallocation (thread_class_list)
-    return true;
+    return push_cached(p, bytes, alignment);
+  }
+
+  // The same per-thread paths for checked mode (pmr/scalable_resource.cc), whose heap has the fast
+  // path off (bound 0) so that unchecked calls pay nothing for it: the table covers every size up to
+  // kDirectLimit and max_small, whatever the bound.
+  void* try_allocate_checked(std::size_t bytes, std::size_t alignment) noexcept {
+    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return nullptr;
+    if (bytes > table_limit_) [[unlikely]] return nullptr;
+    return pop_cached(bytes, alignment);
+  }
+  bool try_deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
+    if (bytes > table_limit_) [[unlikely]] return false;
+    return push_cached(p, bytes, alignment);
   }
 
   // ---- Sampling (guarded_sample_rate > 0 only). -------------------------------------------------
@@ -120,16 +109,9 @@ class scalable_heap final : private thread_cache_owner {
     if (guards_->owns(p)) [[unlikely]] return false;
     if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
     if (bytes >= fast_.bound()) [[unlikely]] return false;
+    if (!push_cached(p, bytes, alignment)) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    const std::size_t offset = fast_.list_offset(bytes);
-    thread_class_list& l = tc->list_at(offset);
-    if (alignment > l.block_alignment) [[unlikely]] return false;
-    if (!take_credit(l.credit)) [[unlikely]] return false;
-    poison_free_block(p, block_bytes(offset));
-    *static_cast<void**>(p) = l.head;
-    l.head = p;
-    add_relaxed(l.requested_out, bytes);
-    if (tc->count_allocations(offset / sizeof(thread_class_list))) [[unlikely]] {
+    if (tc->count_allocations(fast_.list_offset(bytes) / sizeof(thread_class_list))) [[unlikely]] {
       tls_last_thread_cache.fast_id = 0;
     }
     return true;
@@ -182,6 +164,40 @@ class scalable_heap final : private thread_cache_owner {
     return policy_.size[offset / sizeof(thread_class_list)];
   }
 
+  // The fast paths past their guards (this thread's cache is the last used, and bytes is in the
+  // size table): inlined into each, so that try_allocate and try_deallocate stay one straight run.
+  [[gnu::always_inline]] void* pop_cached(std::size_t bytes, std::size_t alignment) noexcept {
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
+    // Not a power of two (the slow path throws), or more alignment than this class's blocks have
+    // (the slow path picks a larger class or goes to upstream).
+    if (!alignment_fits(alignment, l.reject_mask)) [[unlikely]] return nullptr;
+    void* p = l.head;
+    // List empty: refill a batch from the class's central list.
+    if (p == nullptr) [[unlikely]] return nullptr;
+    l.head = *static_cast<void**>(p);
+    unpoison_block(p, block_bytes(offset));  // nothing outside asan builds (allocator/asan_poison.h)
+    add_relaxed(l.credit, 1);
+    add_relaxed(l.allocations, 1);
+    add_relaxed(l.requested_in, bytes);
+    return p;
+  }
+  [[gnu::always_inline]] bool push_cached(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
+    const std::size_t offset = fast_.list_offset(bytes);
+    thread_class_list& l = tc->list_at(offset);
+    // Allocated from a larger class for its alignment: the slow path finds that class again.
+    if (alignment > l.block_alignment) [[unlikely]] return false;
+    // The list is at its bound: grow it or flush a batch first.
+    if (!take_credit(l.credit)) [[unlikely]] return false;
+    poison_free_block(p, block_bytes(offset));  // nothing outside asan builds
+    *static_cast<void**>(p) = l.head;
+    l.head = p;
+    add_relaxed(l.requested_out, bytes);  // the credit taken counts the deallocation (thread_class_list)
+    return true;
+  }
+
   // This thread's cache, attached on first use and remembered as its last one; nullptr when it can
   // have none.
   scalable_thread_cache* local() noexcept;
@@ -205,6 +221,7 @@ class scalable_heap final : private thread_cache_owner {
   std::size_t free_bound_;                 // fast_.bound(), or 0 while sampling
   fast_class_lookup fast_;                 // starts with its bound, on id_'s line
   size_class_map map_;
+  std::size_t table_limit_;  // the largest size fast_'s table covers (checked mode's bound)
 
   thread_cache_policy policy_;
   stats_counters* counters_;

@@ -65,6 +65,8 @@ std::size_t best_fit_resource::block_bytes_for(std::size_t bytes) {
 
 void* best_fit_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
   detail::validate_alignment(alignment);
+  // Checked mode's registry grows now, before anything is taken: its bad_alloc changes nothing.
+  if (registry_) [[unlikely]] registry_->prepare();
   if (is_direct(bytes, alignment)) [[unlikely]] return allocate_direct(bytes, alignment);
 
   const std::size_t need = block_bytes_for(bytes);
@@ -82,7 +84,7 @@ void* best_fit_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
   void* p = b->payload();
   if (registry_) {
     try {
-      registry_->on_allocate(p, bytes, alignment);
+      registry_->on_allocate(p, bytes, alignment, b->payload_bytes());
     } catch (...) {
       // Checked mode's bookkeeping failed: take the block back as if it had never been handed out.
       region_header* empty;
@@ -100,7 +102,7 @@ void* best_fit_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
 }
 
 void best_fit_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
-  if (registry_ && !registry_->on_deallocate(p, bytes, alignment)) return;
+  if (registry_) [[unlikely]] return deallocate_checked(p, bytes, alignment);
   if (is_direct(bytes, alignment)) [[unlikely]] {
     note_deallocate(bytes, bytes);
     deallocate_direct(p, true);
@@ -117,6 +119,46 @@ void best_fit_resource::do_deallocate(void* p, std::size_t bytes, std::size_t al
   give_back_region(empty);
 }
 
+// A free is counted when accepted (the program is done with the block); the block goes back when it
+// leaves quarantine.
+void best_fit_resource::deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) {
+  detail::checked_registry::free_result r;
+  registry_->on_deallocate(p, bytes, alignment, r);
+  if (!r.accepted) return;  // reported; the free is ignored
+  if (is_direct(bytes, alignment)) {
+    note_deallocate(bytes, bytes);
+    auto guard = lock();
+    ++direct_deallocations_;
+  } else {
+    note_deallocate(bytes, block_tag::from_payload(p)->payload_bytes());
+    auto guard = lock();
+    ++region_deallocations_;
+  }
+  registry_->finish(r, [this](const detail::checked_block& b) { give_back_quarantined(b); });
+}
+
+void best_fit_resource::give_back_quarantined(const detail::checked_block& b) noexcept {
+  if (is_direct(b.bytes, b.alignment)) {
+    {
+      auto guard = lock();
+      direct_.unlink(b.p);
+    }
+    counters_.on_upstream_release(detail::direct_blocks::held_bytes(b.p));
+    detail::direct_blocks::give_back(upstream_, b.p);
+    return;
+  }
+  region_header* empty;
+  {
+    auto guard = lock();
+    empty = free_locked(block_tag::from_payload(b.p));
+  }
+  give_back_region(empty);
+}
+
+void best_fit_resource::flush_quarantine() {
+  if (registry_) registry_->flush([this](const detail::checked_block& b) { give_back_quarantined(b); });
+}
+
 void best_fit_resource::give_back_region(region_header* r) noexcept {
   if (r == nullptr) return;
   const std::size_t bytes = r->bytes;
@@ -126,8 +168,10 @@ void best_fit_resource::give_back_region(region_header* r) noexcept {
 }
 
 void* best_fit_resource::allocate_direct(std::size_t bytes, std::size_t alignment) {
-  const std::size_t held = detail::direct_blocks::upstream_bytes(bytes, alignment);
-  void* p = detail::direct_blocks::acquire(upstream_, bytes, alignment);
+  // Checked mode asks for room for the canary: a direct block has no slack of its own.
+  const std::size_t room = registry_ ? detail::add_or_throw(bytes, detail::kCanaryBytes) : bytes;
+  const std::size_t held = detail::direct_blocks::upstream_bytes(room, alignment);
+  void* p = detail::direct_blocks::acquire(upstream_, room, alignment);
   counters_.on_upstream_acquire(held);
   {
     auto guard = lock();
@@ -136,7 +180,7 @@ void* best_fit_resource::allocate_direct(std::size_t bytes, std::size_t alignmen
   }
   if (registry_) {
     try {
-      registry_->on_allocate(p, bytes, alignment);
+      registry_->on_allocate(p, bytes, alignment, room);
     } catch (...) {
       deallocate_direct(p, false);
       throw;

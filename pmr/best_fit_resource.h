@@ -32,7 +32,7 @@
 #include "allocator/direct_blocks.h"
 #include "allocator/free_block_index.h"
 #include "allocator/invalid_free.h"
-#include "allocator/live_block_registry.h"
+#include "allocator/checked_registry.h"
 #include "pmr/instrumented_resource.h"
 
 namespace allocbench {
@@ -41,7 +41,9 @@ struct best_fit_options {
   std::size_t region_bytes = 1 << 20;        // rounded up to a multiple of 4096; must not be 0
   std::size_t direct_threshold = 256 * 1024;  // larger requests go straight to upstream
   bool release_empty_regions = false;         // give a region back to upstream once fully free
-  bool checked = kCheckedByDefault;           // detect double and foreign frees (invalid_free.h)
+  // Checked mode (invalid_free.h): the canary takes the room between the requested size and the
+  // payload (rounded up to 16 bytes); a direct block gets 8 bytes more from upstream for it.
+  bool checked = checked_by_default();
 };
 
 class best_fit_resource final : public instrumented_resource {
@@ -57,6 +59,9 @@ class best_fit_resource final : public instrumented_resource {
 
   const best_fit_options& options() const noexcept { return options_; }
   std::pmr::memory_resource* upstream() const noexcept { return upstream_; }
+
+  // Checked mode: gives every quarantined block back now, checking its fill. Nothing when unchecked.
+  void flush_quarantine() override;
 
   // A view of the free space, for tests and reports (takes the lock).
   struct free_space {
@@ -92,6 +97,9 @@ class best_fit_resource final : public instrumented_resource {
   [[gnu::noinline]] detail::block_tag* grow_and_take(std::size_t need, std::size_t padded,
                                                      std::size_t alignment);
   void give_back_region(region_header* r) noexcept;
+  [[gnu::noinline]] void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
+  // A block leaving quarantine goes back to the free index or upstream (its free was counted).
+  void give_back_quarantined(const detail::checked_block& b) noexcept;
 
   std::unique_lock<std::mutex> lock();
   // Under the lock: a block of `need` bytes whose payload has `alignment`, or nullptr. `padded` is
@@ -119,7 +127,7 @@ class best_fit_resource final : public instrumented_resource {
   std::uint64_t region_deallocations_ = 0;
   std::uint64_t direct_allocations_ = 0;
   std::uint64_t direct_deallocations_ = 0;
-  std::optional<detail::live_block_registry> registry_;
+  std::optional<detail::checked_registry> registry_;
 };
 
 }  // namespace allocbench

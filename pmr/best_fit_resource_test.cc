@@ -605,6 +605,7 @@ TEST(BestFitResource, RandomisedModelTest) {
         EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
         m.free_all();
       }
+      r.flush_quarantine();  // checked mode (even seeds) holds the last frees back until then
       EXPECT_EQ(r.stats().live_blocks, 0u);
       expect_fully_coalesced(r);
       if (release_empty) {
@@ -741,12 +742,38 @@ TEST(BestFitResource, CheckedModeReportsDoubleFreeAndForeignPointer) {
   r.deallocate(d, 20000);
   ASSERT_EQ(reports.size(), 4u);
   EXPECT_EQ(reports[3].kind, invalid_free_kind::double_free);
+  EXPECT_EQ(r.inspect().direct_blocks, 1u);  // in quarantine until flushed
+  r.flush_quarantine();
   EXPECT_EQ(r.inspect().direct_blocks, 0u);
 
   r.deallocate(b, 200);  // the right size still works
   EXPECT_EQ(reports.size(), 4u);
   EXPECT_EQ(r.stats().live_blocks, 0u);
+  r.flush_quarantine();
   expect_fully_coalesced(r);
+}
+
+TEST(BestFitResource, CheckedModeCatchesEveryFaultClassInRegionsAndDirectBlocks) {
+  test_upstream up;
+  best_fit_resource r(make_options(65536, 16384, false, /*checked=*/true), &up);
+  {
+    SCOPED_TRACE("region block");
+    testing::expect_every_fault_class_caught(r, 100, 16, "best_fit");  // payload 112: room for the canary
+  }
+  {
+    SCOPED_TRACE("direct block");
+    testing::expect_every_fault_class_caught(r, 20000, 16, "best_fit");  // 8 bytes more from upstream
+  }
+  r.flush_quarantine();
+  EXPECT_EQ(up.outstanding_blocks(), 1u);  // the region only
+}
+
+TEST(BestFitResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [](test_upstream& up) {
+        return std::make_unique<best_fit_resource>(make_options(1 << 20, 16384, false, /*checked=*/true), &up);
+      },
+      100, 16);
 }
 
 TEST(BestFitResource, CheckedModeForgetsBlocksOnRelease) {

@@ -47,7 +47,7 @@ fixed_slab_resource::fixed_slab_resource(const fixed_slab_options& options,
   if (options.thread_cache_entries > 0) {
     caches_ = std::make_unique<detail::block_thread_caches>(central_, options.thread_cache_entries);
   }
-  if (checked_) registry_ = std::make_unique<detail::live_block_registry>(kind());
+  if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
 }
 
 fixed_slab_resource::~fixed_slab_resource() {
@@ -64,16 +64,15 @@ void* fixed_slab_resource::do_allocate(std::size_t bytes, std::size_t alignment)
   detail::validate_alignment(alignment);
   // Sizes near SIZE_MAX land here too, before anything changed.
   if (!fits(bytes, alignment)) [[unlikely]] throw std::bad_alloc();
+  if (checked_) [[unlikely]] return allocate_checked(bytes, alignment);
   void* p = take_block();
-  if (checked_) [[unlikely]] record_checked(p, bytes, alignment);
   note_allocate(bytes, block_size_);
   return p;
 }
 
 void fixed_slab_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
-  if (checked_) [[unlikely]] {
-    if (!registry_->on_deallocate(p, bytes, alignment)) return;  // reported; the free is ignored
-  } else if (!fits(bytes, alignment)) [[unlikely]] {
+  if (checked_) [[unlikely]] return deallocate_checked(p, bytes, alignment);
+  if (!fits(bytes, alignment)) [[unlikely]] {
     // Nothing of that size was ever handed out here: a caller bug, reported even when unchecked,
     // since pushing it would put a foreign block on the free list.
     return reject_unfit_free(p, bytes, alignment);
@@ -82,13 +81,31 @@ void fixed_slab_resource::do_deallocate(void* p, std::size_t bytes, std::size_t 
   give_block(p);
 }
 
-void fixed_slab_resource::record_checked(void* p, std::size_t bytes, std::size_t alignment) {
+// The registry grows before a block is taken, and the block is counted only once recorded: a
+// bad_alloc changes nothing.
+void* fixed_slab_resource::allocate_checked(std::size_t bytes, std::size_t alignment) {
+  registry_->prepare();
+  void* p = take_block();
   try {
-    registry_->on_allocate(p, bytes, alignment);
+    registry_->on_allocate(p, bytes, alignment, block_size_);
   } catch (...) {
-    give_block(p);  // the registry could not record it (out of memory): undo the allocation
+    give_block(p);
     throw;
   }
+  note_allocate(bytes, block_size_);
+  return p;
+}
+
+void fixed_slab_resource::deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) {
+  detail::checked_registry::free_result r;
+  registry_->on_deallocate(p, bytes, alignment, r);
+  if (!r.accepted) return;  // reported; the free is ignored
+  note_deallocate(bytes, block_size_);
+  registry_->finish(r, [this](const detail::checked_block& b) { give_block(b.p); });
+}
+
+void fixed_slab_resource::flush_quarantine() {
+  if (registry_) registry_->flush([this](const detail::checked_block& b) { give_block(b.p); });
 }
 
 void fixed_slab_resource::reject_unfit_free(void* p, std::size_t bytes, std::size_t alignment) {

@@ -28,7 +28,7 @@
 #include "allocator/block_thread_caches.h"
 #include "allocator/central_free_list.h"
 #include "allocator/invalid_free.h"
-#include "allocator/live_block_registry.h"
+#include "allocator/checked_registry.h"
 #include "pmr/instrumented_resource.h"
 #include "pmr/resource_stats.h"
 
@@ -38,7 +38,9 @@ struct fixed_slab_options {
   std::size_t block_size = 64;           // usable bytes per block: 1 .. chunk_bytes
   std::size_t chunk_bytes = 64 * 1024;   // bytes asked from upstream per refill: stride .. 1 GiB
   std::size_t thread_cache_entries = 0;  // blocks each thread may cache; 0 = no thread cache
-  bool checked = kCheckedByDefault;      // detect double free / foreign pointer (invalid_free.h)
+  // Checked mode (invalid_free.h): the canary takes the room between the requested size and
+  // block_size (up to 8 bytes; none for a request of block_size bytes).
+  bool checked = checked_by_default();
 };
 
 class fixed_slab_resource final : public instrumented_resource {
@@ -62,6 +64,9 @@ class fixed_slab_resource final : public instrumented_resource {
   // Blocks each upstream chunk holds.
   std::size_t blocks_per_chunk() const noexcept { return central_.blocks_per_chunk(); }
 
+  // Checked mode: gives every quarantined block back now, checking its fill. Nothing when unchecked.
+  void flush_quarantine() override;
+
   // One entry in classes (name = the block size).
   resource_stats stats() const override;
   void release() override;
@@ -82,7 +87,8 @@ class fixed_slab_resource final : public instrumented_resource {
     detail::poison_free_block(p, block_size_);
     caches_ ? caches_->deallocate(p) : central_.push(p);
   }
-  [[gnu::noinline]] void record_checked(void* p, std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void* allocate_checked(std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void reject_unfit_free(void* p, std::size_t bytes, std::size_t alignment);
 
   std::size_t block_size_;
@@ -90,7 +96,7 @@ class fixed_slab_resource final : public instrumented_resource {
   bool checked_;
   detail::central_free_list central_;
   std::unique_ptr<detail::block_thread_caches> caches_;      // null without thread caches
-  std::unique_ptr<detail::live_block_registry> registry_;   // null unless checked
+  std::unique_ptr<detail::checked_registry> registry_;      // null unless checked
 };
 
 }  // namespace allocbench

@@ -37,6 +37,10 @@ class instrumented_resource : public std::pmr::memory_resource {
   // other thread uses the resource meanwhile.
   virtual void release() = 0;
 
+  // Checked mode (allocator/invalid_free.h): gives every block waiting in quarantine back to the
+  // resource's own free memory now, checking each for writes after free. Unchecked: nothing.
+  virtual void flush_quarantine() {}
+
   // What kind of resource this is: "fixed_slab", "segregated", "best_fit", "routing", "scalable".
   virtual std::string_view kind() const noexcept = 0;
 

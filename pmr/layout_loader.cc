@@ -86,7 +86,7 @@ std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields&
   }
   const std::size_t child_depth = routing_depth + 1;
   node.reject_unknown({"type", "routes", "fallback", "checked"});
-  const bool checked = node.boolean_or("checked", kCheckedByDefault);
+  const bool checked = node.boolean_or("checked", checked_by_default());
   const nlohmann::json& routes_json = node.array("routes");
   if (routes_json.empty()) node.fail("routes", "must have at least one route");
 

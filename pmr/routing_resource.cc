@@ -53,11 +53,15 @@ void routing_resource::do_deallocate(void* p, std::size_t bytes, std::size_t ali
 }
 
 void* routing_resource::allocate_direct(std::size_t bytes, std::size_t alignment) {
-  const std::size_t held = detail::direct_blocks::upstream_bytes(bytes, alignment);
-  void* p = detail::direct_blocks::acquire(upstream_, bytes, alignment);
+  // Checked mode asks for room for the canary: a direct block has no slack of its own. Its registry
+  // grows first, so that its bad_alloc changes nothing.
+  const std::size_t room = registry_ ? detail::add_or_throw(bytes, detail::kCanaryBytes) : bytes;
+  const std::size_t held = detail::direct_blocks::upstream_bytes(room, alignment);
+  if (registry_) registry_->prepare();
+  void* p = detail::direct_blocks::acquire(upstream_, room, alignment);
   if (registry_) {
     try {
-      registry_->on_allocate(p, bytes, alignment);
+      registry_->on_allocate(p, bytes, alignment, room);
     } catch (...) {
       detail::direct_blocks::give_back(upstream_, p);
       throw;
@@ -72,15 +76,32 @@ void* routing_resource::allocate_direct(std::size_t bytes, std::size_t alignment
   return p;
 }
 
-void routing_resource::deallocate_direct(void* p, std::size_t bytes, std::size_t alignment) noexcept {
-  if (registry_ && !registry_->on_deallocate(p, bytes, alignment)) return;
-  note_deallocate(bytes, bytes);
+void routing_resource::deallocate_direct(void* p, std::size_t bytes, std::size_t alignment) {
+  if (!registry_) {
+    note_deallocate(bytes, bytes);
+    give_back_direct(p);
+    return;
+  }
+  detail::checked_registry::free_result r;
+  registry_->on_deallocate(p, bytes, alignment, r);
+  if (!r.accepted) return;  // reported; the free is ignored
+  note_deallocate(bytes, bytes);  // counted now; the block goes back when it leaves quarantine
+  registry_->finish(r, [this](const detail::checked_block& b) { give_back_direct(b.p); });
+}
+
+void routing_resource::give_back_direct(void* p) noexcept {
   {
     std::lock_guard guard(direct_mu_);
     direct_.unlink(p);
   }
   counters_.on_upstream_release(detail::direct_blocks::held_bytes(p));
   detail::direct_blocks::give_back(upstream_, p);
+}
+
+void routing_resource::flush_quarantine() {
+  for (route& r : routes_) r.resource->flush_quarantine();
+  if (fallback_) fallback_->flush_quarantine();
+  if (registry_) registry_->flush([this](const detail::checked_block& b) { give_back_direct(b.p); });
 }
 
 void routing_resource::release_direct() noexcept {

@@ -474,6 +474,7 @@ TEST(RoutingResource, RandomisedModelTest) {
         m.run(o);
         EXPECT_EQ(r->stats().bytes_held, up.outstanding_bytes());
       }
+      r->flush_quarantine();  // checked mode (seed 2) holds the last frees back until then
       // Every child gives its empty regions back and every direct block is gone.
       EXPECT_EQ(up.outstanding_blocks(), 0u);
       EXPECT_EQ(r->stats().live_blocks, 0u);
@@ -588,11 +589,31 @@ TEST(RoutingResource, CheckedModeReportsBadFreesOfDirectBlocks) {
   EXPECT_EQ(after.deallocations, before.deallocations);
   EXPECT_EQ(after.live_blocks, before.live_blocks);
   EXPECT_EQ(after.bytes_held, before.bytes_held);
+  EXPECT_EQ(t.up.outstanding_blocks(), 2u);  // d waits in quarantine
+  r.flush_quarantine();
   EXPECT_EQ(t.up.outstanding_blocks(), 1u);
 
   r.deallocate(e, 4000);
   EXPECT_EQ(reports.size(), 3u);
+  r.flush_quarantine();
   EXPECT_EQ(t.up.outstanding_blocks(), 0u);
+}
+
+TEST(RoutingResource, CheckedModeCatchesEveryFaultClassOnDirectBlocks) {
+  probe_router t(/*with_fallback=*/false, /*checked=*/true);
+  testing::expect_every_fault_class_caught(*t.router, 3000, 16, "routing");  // beyond every route
+  t.router->flush_quarantine();
+  EXPECT_EQ(t.up.outstanding_blocks(), 0u);
+}
+
+TEST(RoutingResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [](test_upstream& up) {
+        std::vector<route> routes;
+        routes.push_back(make_route(64, 16, std::make_unique<probe_resource>(&up, 64), "small"));
+        return std::make_unique<routing_resource>(std::move(routes), nullptr, &up, /*checked=*/true);
+      },
+      2000, 16);
 }
 
 TEST(RoutingResource, CheckedChildReportsBadFreesThroughTheRouter) {

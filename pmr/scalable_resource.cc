@@ -1,6 +1,10 @@
 #include "pmr/scalable_resource.h"
 
+#include <limits>
+#include <new>
 #include <stdexcept>
+
+#include "allocator/request.h"
 
 namespace allocbench {
 namespace {
@@ -23,7 +27,8 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
   c.class_cache_batches = o.class_cache_batches;
   c.thread_cache_bytes = o.thread_cache_bytes;
   c.central_shards = o.central_shards;
-  // Checked mode must see every call, so it turns the fast path off.
+  // Checked mode must see every call, so it turns the unchecked fast path off; its own calls use the
+  // same per-thread lists through try_allocate_checked.
   c.fast_path = !o.checked;
   c.guarded_sample_rate = o.guarded_sample_rate;
   return c;
@@ -33,7 +38,7 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
 
 scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream)
     : checked_(options.checked), sampling_(options.guarded_sample_rate != 0), heap_(heap_config(options), non_null(upstream), counters_) {
-  if (checked_) registry_ = std::make_unique<detail::live_block_registry>(kind());
+  if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
 }
 
 scalable_resource::~scalable_resource() = default;  // heap_ gives everything back
@@ -53,25 +58,80 @@ void scalable_resource::do_deallocate(void* p, std::size_t bytes, std::size_t al
 }
 
 void* scalable_resource::allocate_slow(std::size_t bytes, std::size_t alignment) {
+  if (checked_) return allocate_checked(bytes, alignment);
   void* p = heap_.allocate(bytes, alignment);  // validates; throws with nothing changed
-  if (checked_) {
-    try {
-      registry_->on_allocate(p, bytes, alignment);
-    } catch (...) {
-      heap_.deallocate(p, bytes, alignment);  // the registry could not record it (out of memory)
-      throw;
-    }
-  }
   detail::scope_note_allocate(this, bytes);
   return p;
 }
 
 void scalable_resource::deallocate_slow(void* p, std::size_t bytes, std::size_t alignment) {
   // Sampling closes the free fast path (scalable_heap::try_deallocate_sampled says why): this is it.
-  if (sampling_ && heap_.try_deallocate_sampled(p, bytes, alignment)) [[likely]] return;
-  if (checked_ && !registry_->on_deallocate(p, bytes, alignment)) return;  // reported; ignored
+  if (sampling_ && !checked_ && heap_.try_deallocate_sampled(p, bytes, alignment)) [[likely]] return;
+  if (checked_) return deallocate_checked(p, bytes, alignment);
   detail::scope_note_deallocate(this, bytes);
   heap_.deallocate(p, bytes, alignment);
+}
+
+// Checked: the block comes from the class for bytes + the canary. The registry grows before the heap
+// is asked (prepare), so that a bad_alloc from it leaves the statistics exactly as they were.
+void* scalable_resource::allocate_checked(std::size_t bytes, std::size_t alignment) {
+  detail::validate_alignment(alignment);
+  if (bytes > std::numeric_limits<std::size_t>::max() - detail::kCanaryBytes) throw std::bad_alloc();
+  registry_->prepare();
+  const std::size_t need = bytes + detail::kCanaryBytes;
+  void* p = heap_.try_allocate_checked(need, alignment);
+  if (p == nullptr) p = heap_.allocate(need, alignment);  // throws with nothing changed
+  try {
+    registry_->on_allocate(p, bytes, alignment, need);
+  } catch (...) {
+    // Only when many threads filled one registry shard at once and it could not grow (the registry's
+    // header): this undo is counted as an allocation and a free.
+    heap_.deallocate(p, need, alignment);
+    throw;
+  }
+  detail::scope_note_allocate(this, bytes);
+  return p;
+}
+
+void scalable_resource::deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) {
+  detail::checked_registry::free_result r;
+  registry_->on_deallocate(p, bytes, alignment, r);  // reports a bad free (the handler may throw)
+  if (!r.accepted) return;                           // reported; ignored
+  detail::scope_note_deallocate(this, bytes);
+  registry_->finish(r, [this](const detail::checked_block& b) { give_to_heap(b); });
+}
+
+void scalable_resource::give_to_heap(const detail::checked_block& b) noexcept {
+  const std::size_t need = b.bytes + detail::kCanaryBytes;
+  // A sampling heap must see every free first (a guarded block never enters a cache).
+  if (sampling_ || !heap_.try_deallocate_checked(b.p, need, b.alignment)) heap_.deallocate(b.p, need, b.alignment);
+}
+
+void scalable_resource::flush_quarantine() {
+  if (registry_) registry_->flush([this](const detail::checked_block& b) { give_to_heap(b); });
+}
+
+// The heap counted bytes + canary as requested, and counts quarantined blocks as live: the program
+// asked for bytes, and has freed them.
+// Clamped like every figure read while other threads run (stats_counters.h).
+void scalable_resource::subtract_quarantine(resource_stats& s) const {
+  const auto sub = [](std::uint64_t& v, std::uint64_t d) { v = detail::clamped_diff(v, d); };
+  const std::uint64_t canaries = detail::kCanaryBytes;
+  sub(s.total_requested_bytes, canaries * s.allocations);
+  sub(s.live_requested_bytes, canaries * s.live_blocks);
+  registry_->for_each_quarantined([&](const detail::checked_block& b) {
+    const std::size_t need = b.bytes + detail::kCanaryBytes;
+    const std::size_t c = heap_.class_for(need, b.alignment);
+    const std::size_t usable = c == detail::size_class_map::npos ? need : heap_.classes().size(c);
+    class_stats& cs = s.classes[c == detail::size_class_map::npos ? s.classes.size() - 1 : c];
+    ++cs.deallocations;
+    sub(cs.live_blocks, 1);
+    ++s.deallocations;
+    sub(s.live_blocks, 1);
+    sub(s.live_requested_bytes, b.bytes);
+    sub(s.live_usable_bytes, usable);
+  });
+  s.live_bytes = s.live_usable_bytes;
 }
 
 std::vector<std::size_t> scalable_resource::class_sizes() const {
@@ -81,6 +141,10 @@ std::vector<std::size_t> scalable_resource::class_sizes() const {
 }
 
 std::size_t scalable_resource::usable_size(std::size_t bytes, std::size_t alignment) const noexcept {
+  if (checked_) {
+    if (bytes > std::numeric_limits<std::size_t>::max() - detail::kCanaryBytes) return 0;
+    bytes += detail::kCanaryBytes;  // the class that serves it has room for the canary
+  }
   const std::size_t c = heap_.class_for(bytes, alignment);
   return c == detail::size_class_map::npos ? 0 : heap_.classes().size(c);
 }
@@ -95,12 +159,16 @@ std::size_t scalable_resource::local_cache_bound(std::size_t bytes) {
   return c == detail::size_class_map::npos ? 0 : heap_.local_max_blocks(c);
 }
 
-std::size_t scalable_resource::release_unused() { return heap_.release_unused(); }
+std::size_t scalable_resource::release_unused() {
+  flush_quarantine();  // quarantined blocks would keep their spans
+  return heap_.release_unused();
+}
 
 resource_stats scalable_resource::stats() const {
   resource_stats s;
   counters_.fill(s);  // upstream bytes held, their peak, contention
   heap_.fill_stats(s);
+  if (registry_) subtract_quarantine(s);
   return s;
 }
 

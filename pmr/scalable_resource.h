@@ -40,6 +40,15 @@
 // classes has one entry per size class plus a last one named "large" for the upstream blocks.
 // contention_events counts class and large-shard lock acquisitions that found the lock taken.
 //
+// Checked mode (invalid_free.h; preset "scalable_checked"): every block is served from the class for
+// bytes + 8, so that an 8-byte canary after the requested end always fits; blocks are recorded in a
+// registry sharded by address (allocator/checked_registry.h) and wait in its quarantine after a free.
+// Threads keep their caches: allocate and deallocate still take blocks from and give them to the
+// calling thread's lists, and the registry shard they touch is, in the common case, one that only
+// this thread's spans map to. Statistics count a quarantined block as freed; peak_live_bytes may
+// include blocks that were waiting in quarantine (at most kQuarantineBlocks per shard), and the
+// usable figures are those of the larger classes served.
+//
 // Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
 // name, guarded_sample_rate included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
 #pragma once
@@ -51,7 +60,7 @@
 #include <vector>
 
 #include "allocator/invalid_free.h"
-#include "allocator/live_block_registry.h"
+#include "allocator/checked_registry.h"
 #include "allocator/scalable_heap.h"
 #include "pmr/instrumented_resource.h"
 #include "pmr/resource_stats.h"
@@ -75,7 +84,7 @@ struct scalable_options {
   // and lock; thread caches take them round robin and refill from theirs, so threads do not get
   // blocks from the same spans (small blocks sharing a cache line with another thread's).
   std::size_t central_shards = 0;
-  bool checked = kCheckedByDefault;       // detect double free / foreign pointer (invalid_free.h)
+  bool checked = checked_by_default();    // checked mode (invalid_free.h; see "Checked mode" above)
   // Sampled guard pages (allocator/guarded_pages.h), off by default: about one small allocation in
   // this many (0 = none, at most 2^32) gets pages of its own, ending right before an inaccessible
   // page, and made inaccessible for a while after its free; an overflow past it or a use after its
@@ -109,6 +118,9 @@ class scalable_resource final : public instrumented_resource {
   // pages are mapped now (live ones and those still in quarantine; 0 after release()).
   std::size_t guarded_count() const noexcept { return std::size_t(heap_.guarded_count()); }
   std::size_t guarded_mappings() const noexcept { return heap_.guarded_mappings(); }
+  // Checked mode: gives every quarantined block back to the heap now, checking its fill (a
+  // write_after_free report for each overwritten one). Does nothing when unchecked.
+  void flush_quarantine() override;
 
   // Drains the calling thread's cache, then gives every span whose blocks are all free back to
   // upstream. Returns the bytes given back. Live blocks are untouched; safe while other threads run.
@@ -123,11 +135,16 @@ class scalable_resource final : public instrumented_resource {
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
+  void* allocate_checked(std::size_t bytes, std::size_t alignment);
+  void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
+  // A block leaving quarantine goes back to the heap (the calling thread's cache when it can).
+  void give_to_heap(const detail::checked_block& b) noexcept;
+  void subtract_quarantine(resource_stats& s) const;
 
   bool checked_;
   bool sampling_;  // guarded_sample_rate > 0
   detail::scalable_heap heap_;
-  std::unique_ptr<detail::live_block_registry> registry_;  // null unless checked
+  std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
 };
 
 }  // namespace allocbench

@@ -296,6 +296,77 @@ TEST(ScalableResource, CheckedModeReportsDoubleFreeAndForeignPointers) {
   testing::expect_double_free_reported(r, 100000, 16, "scalable");  // a large block
 }
 
+TEST(ScalableResource, CheckedModeCatchesEveryFaultClass) {
+  test_upstream up;
+  scalable_options o;
+  o.checked = true;
+  scalable_resource r(o, &up);
+  {
+    SCOPED_TRACE("small block");
+    testing::expect_every_fault_class_caught(r, 64, 16, "scalable");  // served from the class for 72
+  }
+  {
+    SCOPED_TRACE("large block");
+    testing::expect_every_fault_class_caught(r, 100000, 16, "scalable");
+  }
+}
+
+TEST(ScalableResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [](test_upstream& up) {
+        scalable_options o;
+        o.checked = true;
+        return std::make_unique<scalable_resource>(o, &up);
+      },
+      64, 16);
+}
+
+// Without flush_quarantine: a block leaves quarantine when enough later frees land in its shard (its
+// span's), and its fill is checked then, before the heap can hand it out again.
+TEST(ScalableResource, CheckedModeCatchesAWriteAfterFreeWhenTheBlockIsReused) {
+  testing::invalid_free_recorder recorder;
+  test_upstream up;
+  scalable_options o;
+  o.checked = true;
+  scalable_resource r(o, &up);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 200; ++i) blocks.push_back(r.allocate(64, 16));
+  static_cast<unsigned char*>(blocks[0])[10] = 0x11;  // not yet freed: allowed
+  r.deallocate(blocks[0], 64, 16);
+  static_cast<unsigned char*>(blocks[0])[10] = 0x22;  // freed: a write after free
+  EXPECT_TRUE(recorder.reports().empty());
+  for (std::size_t i = 1; i < blocks.size(); ++i) r.deallocate(blocks[i], 64, 16);
+  ASSERT_EQ(recorder.reports().size(), 1u);
+  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::write_after_free);
+  EXPECT_EQ(recorder.reports()[0].pointer, blocks[0]);
+  EXPECT_EQ(recorder.reports()[0].bytes, 64u);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+// The program's figures: what it asked for, and a quarantined block counts as freed.
+TEST(ScalableResource, CheckedModeCountsRequestsAndQuarantinedFreesAsTheProgramMadeThem) {
+  test_upstream up;
+  scalable_options o;
+  o.checked = true;
+  scalable_resource r(o, &up);
+  void* p = r.allocate(64, 16);
+  resource_stats s = r.stats();
+  EXPECT_EQ(s.live_requested_bytes, 64u);
+  EXPECT_EQ(s.total_requested_bytes, 64u);
+  EXPECT_EQ(s.live_usable_bytes, r.usable_size(64, 16));
+  EXPECT_GE(r.usable_size(64, 16), 64u + 8u);  // room for the canary
+  r.deallocate(p, 64, 16);
+  s = r.stats();
+  EXPECT_EQ(s.deallocations, 1u);
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_requested_bytes, 0u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  r.flush_quarantine();
+  const resource_stats after = r.stats();
+  EXPECT_EQ(after.deallocations, 1u);
+  EXPECT_EQ(after.live_blocks, 0u);
+}
+
 // An open scope sends calls down the slow path, which must report them like the fast path counts them.
 TEST(ScalableResource, AllocationScopesSeeEveryCall) {
   test_upstream up;

@@ -101,9 +101,14 @@ TEST(ScalableThreads, ExitingThreadsFlushTheirCaches) {
 }
 
 // Actor/learner ring: thread i allocates, thread i+1 frees. Every free is of another thread's block.
+// Checked mode too: its registry shards and quarantines are shared by the threads (tsan).
 TEST(ScalableThreads, CrossThreadFreesWithEightThreads) {
+ for (bool checked : {false, true}) {
+  SCOPED_TRACE(checked ? "checked" : "unchecked");
   test_upstream up;
-  scalable_resource r(unchecked(), &up);
+  scalable_options o = unchecked();
+  o.checked = checked;
+  scalable_resource r(o, &up);
   constexpr int kThreads = 8, kBlocks = 4000;
   std::vector<block_queue> queues(kThreads);
   std::vector<std::thread> threads;
@@ -128,8 +133,9 @@ TEST(ScalableThreads, CrossThreadFreesWithEightThreads) {
   EXPECT_EQ(s.deallocations, std::uint64_t(kThreads) * kBlocks);
   EXPECT_EQ(s.live_blocks, 0u);
   EXPECT_EQ(s.live_usable_bytes, 0u);
-  r.release_unused();
+  r.release_unused();  // flushes the quarantine first
   EXPECT_EQ(up.outstanding_blocks(), 0u);
+ }
 }
 
 TEST(ScalableThreads, ManyInstancesOnOneThread) {

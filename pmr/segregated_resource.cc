@@ -91,7 +91,7 @@ segregated_resource::segregated_resource(segregated_options options, std::pmr::m
     alignments_.push_back(detail::geometry_for(size).alignment);
     classes_.push_back(std::make_unique<size_class>(size, options.chunk_bytes, *upstream, counters_));
   }
-  if (checked_) registry_ = std::make_unique<detail::live_block_registry>(kind());
+  if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
 }
 
 segregated_resource::~segregated_resource() { release(); }
@@ -119,6 +119,7 @@ void* segregated_resource::do_allocate(std::size_t bytes, std::size_t alignment)
   // Too large (sizes near SIZE_MAX included) or over-aligned: nothing has changed yet.
   if (index == npos) [[unlikely]] throw std::bad_alloc();
   size_class& c = *classes_[index];
+  if (checked_) [[unlikely]] return allocate_checked(c, bytes, alignment);
   void* p;
   {
     detail::counted_lock lock(list_mutex(c), counters_);
@@ -127,15 +128,12 @@ void* segregated_resource::do_allocate(std::size_t bytes, std::size_t alignment)
     bump(c.allocations);
   }
   detail::unpoison_block(p, c.size);  // asan builds: free blocks are poisoned (asan_poison.h)
-  if (checked_) [[unlikely]] record_checked(c, p, bytes, alignment);
   note_allocate(bytes, c.size);
   return p;
 }
 
 void segregated_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
-  if (checked_) [[unlikely]] {
-    if (!registry_->on_deallocate(p, bytes, alignment)) return;  // reported; the free is ignored
-  }
+  if (checked_) [[unlikely]] return deallocate_checked(p, bytes, alignment);
   const std::size_t index = class_index(bytes, alignment);
   // Nothing of that size and alignment was ever handed out here (checked mode has already caught it):
   // reported even when unchecked, since there is no list to put the block on.
@@ -160,17 +158,57 @@ void* segregated_resource::refill_and_pop(size_class& c) {
   return c.pool.pop();
 }
 
-void segregated_resource::record_checked(size_class& c, void* p, std::size_t bytes,
-                                         std::size_t alignment) {
+// The registry grows before a block is taken, and the block is counted only once recorded: a
+// bad_alloc changes nothing.
+void* segregated_resource::allocate_checked(size_class& c, std::size_t bytes, std::size_t alignment) {
+  registry_->prepare();
+  void* p;
+  {
+    detail::counted_lock lock(list_mutex(c), counters_);
+    p = c.pool.pop();
+    if (p == nullptr) p = refill_and_pop(c);
+  }
+  detail::unpoison_block(p, c.size);  // asan builds: free blocks are poisoned (asan_poison.h)
   try {
-    registry_->on_allocate(p, bytes, alignment);
+    registry_->on_allocate(p, bytes, alignment, c.size);
   } catch (...) {
-    // The registry could not record the block (out of memory): undo the allocation.
+    detail::poison_free_block(p, c.size);
     detail::counted_lock lock(list_mutex(c), counters_);
     c.pool.push(p);
-    c.allocations.store(c.allocations.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     throw;
   }
+  {
+    detail::counted_lock lock(list_mutex(c), counters_);
+    bump(c.allocations);
+  }
+  note_allocate(bytes, c.size);
+  return p;
+}
+
+// A free is counted when accepted (the program is done with the block); the block reaches its list
+// when it leaves quarantine.
+void segregated_resource::deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) {
+  detail::checked_registry::free_result r;
+  registry_->on_deallocate(p, bytes, alignment, r);
+  if (!r.accepted) return;  // reported; the free is ignored
+  size_class& c = *classes_[class_index(bytes, alignment)];  // recorded with this size: a class fits
+  note_deallocate(bytes, c.size);
+  {
+    detail::counted_lock lock(list_mutex(c), counters_);
+    bump(c.deallocations);
+  }
+  registry_->finish(r, [this](const detail::checked_block& b) { give_back_quarantined(b); });
+}
+
+void segregated_resource::give_back_quarantined(const detail::checked_block& b) noexcept {
+  size_class& c = *classes_[class_index(b.bytes, b.alignment)];
+  detail::poison_free_block(b.p, c.size);
+  detail::counted_lock lock(list_mutex(c), counters_);
+  c.pool.push(b.p);
+}
+
+void segregated_resource::flush_quarantine() {
+  if (registry_) registry_->flush([this](const detail::checked_block& b) { give_back_quarantined(b); });
 }
 
 void segregated_resource::reject_unfit_free(void* p, std::size_t bytes, std::size_t alignment) {

@@ -31,7 +31,7 @@
 
 #include "allocator/counted_mutex.h"
 #include "allocator/invalid_free.h"
-#include "allocator/live_block_registry.h"
+#include "allocator/checked_registry.h"
 #include "pmr/instrumented_resource.h"
 #include "pmr/resource_stats.h"
 
@@ -48,7 +48,9 @@ struct segregated_options {
   std::vector<std::size_t> classes = {32, 64, 128, 256, 512, 1024, 2048, 4096};  // strictly ascending, >= 1
   lock_mode mode = lock_mode::per_class_arena;
   std::size_t chunk_bytes = 64 * 1024;  // upstream refill size per class: largest class stride .. 1 GiB
-  bool checked = kCheckedByDefault;     // detect double free / foreign pointer (invalid_free.h)
+  // Checked mode (invalid_free.h): the canary takes the room between the requested size and the
+  // class size (up to 8 bytes; none for a request of exactly a class size).
+  bool checked = checked_by_default();
 };
 
 class segregated_resource final : public instrumented_resource {
@@ -70,6 +72,9 @@ class segregated_resource final : public instrumented_resource {
   lock_mode mode() const noexcept { return mode_; }
   const std::vector<std::size_t>& classes() const noexcept { return sizes_; }
 
+  // Checked mode: gives every quarantined block back now, checking its fill. Nothing when unchecked.
+  void flush_quarantine() override;
+
   // One class_stats per class, in class order (name = the class size as text).
   resource_stats stats() const override;
   void release() override;
@@ -83,7 +88,10 @@ class segregated_resource final : public instrumented_resource {
 
   detail::counted_mutex& list_mutex(size_class& c) noexcept;
   [[gnu::noinline]] void* refill_and_pop(size_class& c);
-  [[gnu::noinline]] void record_checked(size_class& c, void* p, std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void* allocate_checked(size_class& c, std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
+  // A block leaving quarantine back on its class's list (its free was counted already).
+  void give_back_quarantined(const detail::checked_block& b) noexcept;
   [[gnu::noinline]] void reject_unfit_free(void* p, std::size_t bytes, std::size_t alignment);
   void push_block(size_class& c, void* p) noexcept;
 
@@ -94,7 +102,7 @@ class segregated_resource final : public instrumented_resource {
   std::vector<std::unique_ptr<size_class>> classes_;
   detail::counted_mutex global_mutex_;  // every list in global mode
   detail::counted_mutex refill_mutex_;  // every refill in per_class mode
-  std::unique_ptr<detail::live_block_registry> registry_;  // null unless checked
+  std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
 };
 
 }  // namespace allocbench

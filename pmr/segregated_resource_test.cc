@@ -48,6 +48,9 @@ segregated_options options_for(lock_mode mode, std::vector<std::size_t> classes,
   o.mode = mode;
   o.classes = std::move(classes);
   o.chunk_bytes = chunk_bytes;
+  // The engine's reuse is tested unchecked, whatever the build's default: checked mode holds freed
+  // blocks in quarantine before reuse, and has tests of its own below.
+  o.checked = false;
   return o;
 }
 
@@ -447,7 +450,9 @@ int run_script(segregated_resource& r, const test_upstream& up) {
 }
 
 TEST_P(SegregatedResource, AnUpstreamFailureAtAnyCallLeavesItConsistentAndLeakFree) {
-  for (bool checked : {false, true}) {
+  // Unchecked only: the sweep needs the same upstream calls in every run, and checked mode's
+  // quarantine releases blocks by address shard, which differs from run to run.
+  for (bool checked : {false}) {
     SCOPED_TRACE("checked " + std::to_string(checked));
     segregated_options o = options({16, 64, 256, 1024}, 4096);  // 256, 64, 16 and 4 blocks per chunk
     o.checked = checked;
@@ -487,6 +492,17 @@ TEST_P(SegregatedResource, AnUpstreamThatAlwaysFailsThrowsOnEveryRefillAndRecove
 segregated_options checked(segregated_options o) {
   o.checked = true;
   return o;
+}
+
+TEST_P(SegregatedResource, CheckedModeCatchesEveryFaultClass) {
+  test_upstream up;
+  segregated_resource r(checked(options()), &up);
+  testing::expect_every_fault_class_caught(r, 100, 8, "segregated");  // class 128: slack for the canary
+}
+
+TEST_P(SegregatedResource, CheckedModeRegistryOutOfMemoryChangesNothing) {
+  testing::expect_registry_out_of_memory_changes_nothing(
+      [this](test_upstream& up) { return std::make_unique<segregated_resource>(checked(options()), &up); }, 100, 8);
 }
 
 TEST_P(SegregatedResource, CheckedModeReportsADoubleFreeAndIgnoresIt) {

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <memory_resource>
@@ -19,8 +21,10 @@
 #include <utility>
 #include <vector>
 
+#include "allocator/checked_registry.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/stats_expectations.h"
+#include "pmr/testing/test_upstream.h"
 
 namespace allocbench::testing {
 
@@ -187,6 +191,183 @@ void expect_wrong_size_frees_reported(Resource& r, std::size_t bytes, std::size_
   r.deallocate(p, bytes, alignment);
   EXPECT_EQ(recorder.reports().size(), wrong.size());
   EXPECT_EQ(r.stats().live_blocks, before.live_blocks - 1);
+}
+
+// ---- Checked mode: every fault class, caught by a throwing handler --------------------------------
+// Each check below fails when the detection it names is taken out of allocator/checked_registry.cc.
+// `bytes` must leave room for a canary in r's blocks (a resource without room of its own: a size
+// below its usable size).
+
+// The report the throwing handler saw names the fault, the block, its size and the resource.
+inline void expect_caught(invalid_free_kind kind, const void* p, std::size_t bytes, const std::string& resource) {
+  const invalid_free_report& r = throwing_invalid_free_handler::last();
+  EXPECT_EQ(r.kind, kind) << to_string(r.kind);
+  EXPECT_EQ(r.pointer, p);
+  EXPECT_EQ(r.bytes, bytes);
+  EXPECT_EQ(r.resource, resource);
+}
+
+// A second free after the program allocated again: the quarantine keeps the first block from being
+// handed out again, so the second free cannot free the new owner's block.
+template <class Resource>
+void expect_double_free_after_reuse_caught(Resource& r, std::size_t bytes, std::size_t alignment,
+                                           const std::string& resource) {
+  const throwing_invalid_free_handler handler;
+  void* a = r.allocate(bytes, alignment);
+  r.deallocate(a, bytes, alignment);
+  void* b = r.allocate(bytes, alignment);
+  EXPECT_NE(a, b) << "a freed block was handed out again at once";
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(a, bytes, alignment), std::runtime_error);
+  expect_caught(invalid_free_kind::double_free, a, bytes, resource);
+  expect_same_counts(before, r.stats());
+  EXPECT_NO_THROW(r.deallocate(b, bytes, alignment));  // the new owner's block is intact and frees
+}
+
+template <class Resource>
+void expect_foreign_pointer_caught(Resource& r, std::size_t bytes, std::size_t alignment, const std::string& resource) {
+  const throwing_invalid_free_handler handler;
+  alignas(64) static std::byte elsewhere[64];  // never read: the registry does not know it
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(elsewhere, bytes, alignment), std::runtime_error);
+  expect_caught(invalid_free_kind::foreign_pointer, elsewhere, bytes, resource);
+  expect_same_counts(before, r.stats());
+}
+
+template <class Resource>
+void expect_size_mismatch_caught(Resource& r, std::size_t bytes, std::size_t alignment, const std::string& resource) {
+  const throwing_invalid_free_handler handler;
+  void* p = r.allocate(bytes, alignment);
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(p, bytes - 1, alignment), std::runtime_error);
+  expect_caught(invalid_free_kind::size_mismatch, p, bytes - 1, resource);
+  EXPECT_THROW(r.deallocate(p, bytes, alignment * 2), std::runtime_error);
+  expect_caught(invalid_free_kind::size_mismatch, p, bytes, resource);
+  expect_same_counts(before, r.stats());
+  EXPECT_NO_THROW(r.deallocate(p, bytes, alignment));
+}
+
+// One byte written past the requested end. Writing every requested byte is fine; the overwritten
+// block stays live after the throw, and frees cleanly once the byte is put back.
+template <class Resource>
+void expect_overflow_caught(Resource& r, std::size_t bytes, std::size_t alignment, const std::string& resource) {
+  const throwing_invalid_free_handler handler;
+  auto* fine = static_cast<unsigned char*>(r.allocate(bytes, alignment));
+  std::memset(fine, 0x5a, bytes);
+  EXPECT_NO_THROW(r.deallocate(fine, bytes, alignment));
+  auto* p = static_cast<unsigned char*>(r.allocate(bytes, alignment));
+  std::memset(p, 0x5a, bytes);
+  const unsigned char saved = p[bytes];
+  p[bytes] = static_cast<unsigned char>(saved ^ 0xff);
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.deallocate(p, bytes, alignment), std::runtime_error);
+  expect_caught(invalid_free_kind::overflow, p, bytes, resource);
+  expect_same_counts(before, r.stats());
+  p[bytes] = saved;
+  EXPECT_NO_THROW(r.deallocate(p, bytes, alignment));
+  EXPECT_EQ(throwing_invalid_free_handler::count(), 1);
+}
+
+// A write into a freed block, found when the block leaves quarantine (flush_quarantine here; the
+// resources' own tests also let it leave by reuse). The block is back in the resource by the report.
+template <class Resource>
+void expect_write_after_free_caught(Resource& r, std::size_t bytes, std::size_t alignment, const std::string& resource) {
+  const throwing_invalid_free_handler handler;
+  r.flush_quarantine();
+  auto* p = static_cast<unsigned char*>(r.allocate(bytes, alignment));
+  r.deallocate(p, bytes, alignment);
+  // Through a dangling pointer, inside the checked prefix (allocator/checked_block.h).
+  p[std::min(bytes / 2, detail::kFillLimit - 1)] = 0;
+  const resource_stats before = r.stats();
+  EXPECT_THROW(r.flush_quarantine(), std::runtime_error);
+  expect_caught(invalid_free_kind::write_after_free, p, bytes, resource);
+  // The free was counted when it was made (memory held may drop: the block went back).
+  const resource_stats after = r.stats();
+  EXPECT_EQ(after.allocations, before.allocations);
+  EXPECT_EQ(after.deallocations, before.deallocations);
+  EXPECT_EQ(after.live_blocks, before.live_blocks);
+  EXPECT_EQ(after.live_requested_bytes, before.live_requested_bytes);
+  EXPECT_NO_THROW(r.flush_quarantine());  // nothing is left waiting
+  void* q = r.allocate(bytes, alignment);
+  r.deallocate(q, bytes, alignment);
+}
+
+// Every fault class, caught on r.
+template <class Resource>
+void expect_every_fault_class_caught(Resource& r, std::size_t bytes, std::size_t alignment, const std::string& resource) {
+  {
+    SCOPED_TRACE("foreign pointer");
+    expect_foreign_pointer_caught(r, bytes, alignment, resource);
+  }
+  {
+    SCOPED_TRACE("double free after reuse");
+    expect_double_free_after_reuse_caught(r, bytes, alignment, resource);
+  }
+  {
+    SCOPED_TRACE("size or alignment mismatch");
+    expect_size_mismatch_caught(r, bytes, alignment, resource);
+  }
+  {
+    SCOPED_TRACE("overflow");
+    expect_overflow_caught(r, bytes, alignment, resource);
+  }
+  {
+    SCOPED_TRACE("write after free");
+    expect_write_after_free_caught(r, bytes, alignment, resource);
+  }
+  r.flush_quarantine();
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+}
+
+// ---- Checked mode: its own memory ------------------------------------------------------------------
+
+// Makes checked registries built while it lives take their tables from `meta`.
+class checked_metadata_scope {
+ public:
+  explicit checked_metadata_scope(std::pmr::memory_resource* meta)
+      : previous_(detail::set_checked_metadata_resource(meta)) {}
+  ~checked_metadata_scope() { detail::set_checked_metadata_resource(previous_); }
+  checked_metadata_scope(const checked_metadata_scope&) = delete;
+  checked_metadata_scope& operator=(const checked_metadata_scope&) = delete;
+
+ private:
+  std::pmr::memory_resource* previous_;
+};
+
+// make(upstream) builds a checked resource. Its registry's tables come from a test upstream that then
+// fails every call: allocations go on until the registry must grow; that allocation throws bad_alloc
+// and changes no statistic (peak included), and every deallocation meanwhile neither throws nor
+// loses its block. Once the tables can grow again, the resource serves again.
+template <class Make>
+void expect_registry_out_of_memory_changes_nothing(Make make, std::size_t bytes, std::size_t alignment) {
+  test_upstream meta;  // outlives the resource: its destructor checks the registry gave its tables back
+  const checked_metadata_scope scope(&meta);
+  test_upstream up;
+  auto r = make(up);
+  meta.fail_always(true);
+  std::vector<void*> live;
+  bool threw = false;
+  for (int i = 0; i < 20000 && !threw; ++i) {
+    const resource_stats before = r->stats();
+    try {
+      live.push_back(r->allocate(bytes, alignment));
+    } catch (const std::bad_alloc&) {
+      threw = true;
+      expect_same_counts(before, r->stats());
+    }
+    // Every third block freed at once: deallocate must not need the failing tables.
+    if (i % 3 == 2 && !live.empty()) {
+      EXPECT_NO_THROW(r->deallocate(live.back(), bytes, alignment));
+      live.pop_back();
+    }
+  }
+  EXPECT_TRUE(threw) << "the registry never needed to grow";
+  EXPECT_EQ(r->stats().live_blocks, live.size());
+  meta.fail_always(false);
+  live.push_back(r->allocate(bytes, alignment));
+  for (void* p : live) EXPECT_NO_THROW(r->deallocate(p, bytes, alignment));
+  r->flush_quarantine();
+  EXPECT_EQ(r->stats().live_blocks, 0u);
 }
 
 }  // namespace allocbench::testing
