@@ -18,10 +18,6 @@ def alloc(rng, scale):
     return [(param << 3) | rng.randrange(0, 3), size & 0xff, size >> 8, align]
 
 
-# best_fit and both routings forward SIZE_MAX - 100 to their upstream (issue 15, defect 1, fixed on
-# another branch): their seeds leave that request out until the fix is in, so that the replay tests
-# stay green; the fuzzer still finds it (tools/fuzz --skip=upstream_huge steps over it).
-FORWARDS_WRAPPED_SIZES = {5, 6, 7}
 
 
 def sequence(rng, which):
@@ -32,8 +28,7 @@ def sequence(rng, which):
         ops += alloc(rng, "medium")
     ops += alloc(rng, "large")
     ops += [3, 10, 0, rng.randrange(256)]                 # invalid alignment
-    if which not in FORWARDS_WRAPPED_SIZES:
-        ops += [4, 0, 100, 0, 6]                          # SIZE_MAX - 100 @64
+    ops += [4, 0, 100, 0, 6]                              # SIZE_MAX - 100 @64 (issue 15, defect 1)
     ops += [4, 1, 0, 0, 3]                                # SIZE_MAX / 2 @8
     for _ in range(10):
         ops += [5, rng.randrange(256)]                    # frees
