@@ -41,10 +41,15 @@ for h in "$prefix"/include/allocbench/{pmr,allocator}/*.h; do
 done > "$work/all_headers.cc"
 g++ -std=c++20 "${strict[@]}" -fsyntax-only -I"$prefix/include/allocbench" "$work/all_headers.cc"
 
-step "cmake consumer (static library)"
+step "the three examples are one program"
+cmp examples/bazel_consumer/main.cc examples/cmake_consumer/main.cc
+cmp examples/bazel_consumer/main.cc examples/pkgconfig_consumer/main.cc
+
+step "cmake consumer (static library, and shared: allocbench::pmr_shared)"
 cmake -S examples/cmake_consumer -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/cmake"
 "$work/cmake/consumer"
+"$work/cmake/consumer_shared"
 
 step "pkg-config consumer (shared library)"
 cp -r examples/pkgconfig_consumer "$work/pkgconfig"
