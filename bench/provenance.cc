@@ -10,6 +10,7 @@
 
 #include "pmr/json_fields.h"
 #include "pmr/presets.h"
+#include "pmr/version.h"
 
 namespace allocbench::bench {
 namespace {
@@ -63,6 +64,7 @@ nlohmann::json collect_provenance(const std::string& workspace, const workload_c
     else if (!first_line(git + " status --porcelain --untracked-files=no").empty()) commit += "-dirty";
   }
   p["commit"] = commit;
+  p["allocbench_version"] = ALLOCBENCH_VERSION;
   p["compiler"] = std::string("gcc ") + __VERSION__;
   // `bazel-4 --version` prints "no_version" for Debian's build; its package version is the real one.
   std::string bazel = first_line("dpkg-query -W -f='${Version}' bazel-bootstrap");
