@@ -243,6 +243,15 @@ void checked_registry::report_dirty(const free_result& r) {
   }
 }
 
+bool checked_registry::is_live(const void* p) const noexcept {
+  const auto key = reinterpret_cast<std::uintptr_t>(p);
+  if (key == 0) return false;
+  shard& s = const_cast<shard&>(shards_[shard_of(p)]);
+  shard_lock lock(s);
+  const entry* e = find(s, key);
+  return e != nullptr && !(e->info & kQuarantined);
+}
+
 std::size_t checked_registry::remembered() const noexcept {
   std::size_t n = 0;
   for (const shard& s : shards_) {

@@ -119,6 +119,10 @@ class checked_registry {
   // Blocks the tables remember now: live ones and quarantined ones (tests: the set stays bounded).
   std::size_t remembered() const noexcept;
 
+  // Whether p is a live block (recorded, not freed). For a resource that must read the block's own
+  // header before on_deallocate makes it visible to other threads' quarantine evictions (best_fit).
+  bool is_live(const void* p) const noexcept;
+
   // After release(): nothing is live, nothing waits in quarantine.
   void clear() noexcept;
 

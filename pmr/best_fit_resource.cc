@@ -122,15 +122,21 @@ void best_fit_resource::do_deallocate(void* p, std::size_t bytes, std::size_t al
 // A free is counted when accepted (the program is done with the block); the block goes back when it
 // leaves quarantine.
 void best_fit_resource::deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) {
+  // The block's usable size is read from its tag before on_deallocate puts it in quarantine: from
+  // then on another thread's free may evict it and coalesce it with its neighbours. Only a live
+  // block's tag is read (a foreign pointer's memory is not ours to read).
+  const bool direct = is_direct(bytes, alignment);
+  const std::size_t usable =
+      !direct && registry_->is_live(p) ? block_tag::from_payload(p)->payload_bytes() : bytes;
   detail::checked_registry::free_result r;
   registry_->on_deallocate(p, bytes, alignment, r);
   if (!r.accepted) return;  // reported; the free is ignored
-  if (is_direct(bytes, alignment)) {
+  if (direct) {
     note_deallocate(bytes, bytes);
     auto guard = lock();
     ++direct_deallocations_;
   } else {
-    note_deallocate(bytes, block_tag::from_payload(p)->payload_bytes());
+    note_deallocate(bytes, usable);
     auto guard = lock();
     ++region_deallocations_;
   }
