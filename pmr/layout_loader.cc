@@ -85,8 +85,9 @@ std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields&
                           " levels (the limit for a layout)");
   }
   const std::size_t child_depth = routing_depth + 1;
-  node.reject_unknown({"type", "routes", "fallback", "checked"});
+  node.reject_unknown({"type", "routes", "fallback", "checked", "debug_pointer_guard"});
   const bool checked = node.boolean_or("checked", checked_by_default());
+  const bool guard = node.boolean_or("debug_pointer_guard", false);
   const nlohmann::json& routes_json = node.array("routes");
   if (routes_json.empty()) node.fail("routes", "must have at least one route");
 
@@ -111,7 +112,7 @@ std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields&
   }
 
   return construct_for_node(node, [&] {
-    return std::make_unique<routing_resource>(std::move(routes), std::move(fallback), upstream, checked);
+    return std::make_unique<routing_resource>(std::move(routes), std::move(fallback), upstream, checked, guard);
   });
 }
 

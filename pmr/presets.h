@@ -37,7 +37,10 @@
 //           "label": "slab32",            optional, its name in stats().classes (default: the type)
 //           "resource": <node> }, ...],   required
 //       "fallback": <node> | "upstream",  required: where requests no route takes go
-//       "checked": false }                optional, checks the blocks sent straight to upstream
+//       "checked": false,                 optional, checks the blocks sent straight to upstream
+//       "debug_pointer_guard": false }    optional (false): the origin report's debug build, every
+//                                         allocate and free through one locked table of live blocks
+//                                         (pmr/debug_pointer_guard.h)
 //   | { "type": "scalable", ... }         see pmr/scalable_resource.h
 //       "classes": [16, 32, 48, 64],      optional: explicit size classes (ascending multiples of 8,
 //                                         <= 65536, <= 128 of them); excludes the 4 spacing fields

@@ -9,7 +9,8 @@ namespace allocbench {
 
 routing_resource::routing_resource(std::vector<route> routes,
                                    std::unique_ptr<instrumented_resource> fallback,
-                                   std::pmr::memory_resource* upstream, bool checked)
+                                   std::pmr::memory_resource* upstream, bool checked,
+                                   bool debug_pointer_guard)
     : routes_(std::move(routes)), fallback_(std::move(fallback)), upstream_(upstream) {
   if (upstream_ == nullptr) throw std::invalid_argument("routing_resource: upstream is null");
   for (std::size_t i = 0; i < routes_.size(); ++i) {
@@ -29,6 +30,7 @@ routing_resource::routing_resource(std::vector<route> routes,
     table_.push_back({r.max_size, r.max_alignment, r.resource.get()});
   }
   if (checked) registry_.emplace(kind());
+  if (debug_pointer_guard) guard_ = std::make_unique<detail::debug_pointer_guard>();
 }
 
 routing_resource::~routing_resource() { release_direct(); }
@@ -37,6 +39,7 @@ void* routing_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
   // Checked here so that a bad alignment fails the same way whichever child it would reach.
   detail::validate_alignment(alignment);
   instrumented_resource* child = target(bytes, alignment);
+  if (guard_) [[unlikely]] return allocate_guarded(child, bytes, alignment);
   if (child == nullptr) [[unlikely]] return allocate_direct(bytes, alignment);
   void* p = child->allocate(bytes, alignment);
   // The child counted the call in its own stats and for scopes watching it; scopes watching the
@@ -46,10 +49,29 @@ void* routing_resource::do_allocate(std::size_t bytes, std::size_t alignment) {
 }
 
 void routing_resource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
+  if (guard_ && !guard_->on_deallocate(p)) [[unlikely]] {
+    report_invalid_free({invalid_free_kind::foreign_pointer, p, bytes, alignment, kind()});
+    return;  // the guard never handed it out (or it was freed already): ignored
+  }
   instrumented_resource* child = target(bytes, alignment);
   if (child == nullptr) [[unlikely]] return deallocate_direct(p, bytes, alignment);
   detail::scope_note_deallocate(this, bytes);
   child->deallocate(p, bytes, alignment);
+}
+
+void* routing_resource::allocate_guarded(instrumented_resource* child, std::size_t bytes,
+                                         std::size_t alignment) {
+  void* p = child != nullptr ? child->allocate(bytes, alignment) : allocate_direct(bytes, alignment);
+  try {
+    guard_->on_allocate(p);
+  } catch (...) {
+    // Undone through the normal path, so that no statistic or scope keeps the block.
+    if (child != nullptr) child->deallocate(p, bytes, alignment);
+    else deallocate_direct(p, bytes, alignment);
+    throw;
+  }
+  if (child != nullptr) detail::scope_note_allocate(this, bytes);
+  return p;
 }
 
 void* routing_resource::allocate_direct(std::size_t bytes, std::size_t alignment) {
@@ -114,6 +136,7 @@ void routing_resource::release() {
   if (fallback_) fallback_->release();
   release_direct();
   if (registry_) registry_->clear();
+  if (guard_) guard_->clear();
   counters_.forget_live();
 }
 

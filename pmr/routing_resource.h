@@ -16,6 +16,8 @@
 //   exactly once; scopes that watch a child see that child's share.
 // - `checked` covers the direct-to-upstream blocks; each child checks its own. A checked direct
 //   block takes 8 bytes more from upstream, for its canary.
+// - `debug_pointer_guard` (off by default) puts every allocate and deallocate through one table behind
+//   one lock, as the origin report's debug build did (pmr/debug_pointer_guard.h).
 #pragma once
 
 #include <cstddef>
@@ -30,6 +32,7 @@
 #include "allocator/direct_blocks.h"
 #include "allocator/invalid_free.h"
 #include "allocator/checked_registry.h"
+#include "pmr/debug_pointer_guard.h"
 #include "pmr/instrumented_resource.h"
 
 namespace allocbench {
@@ -48,7 +51,7 @@ class routing_resource final : public instrumented_resource {
   // max_alignment is not a power of two, or when upstream is null. `fallback` may be null.
   routing_resource(std::vector<route> routes, std::unique_ptr<instrumented_resource> fallback,
                    std::pmr::memory_resource* upstream = std::pmr::get_default_resource(),
-                   bool checked = checked_by_default());
+                   bool checked = checked_by_default(), bool debug_pointer_guard = false);
   ~routing_resource() override;
 
   resource_stats stats() const override;
@@ -80,6 +83,9 @@ class routing_resource final : public instrumented_resource {
   void* do_allocate(std::size_t bytes, std::size_t alignment) override;
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
 
+  // The debug pointer guard's path: the child's (or upstream's) block, recorded in the guard.
+  [[gnu::noinline]] void* allocate_guarded(instrumented_resource* child, std::size_t bytes,
+                                           std::size_t alignment);
   [[gnu::noinline]] void* allocate_direct(std::size_t bytes, std::size_t alignment);
   // Not noexcept: in checked mode the invalid-free handler may throw.
   [[gnu::noinline]] void deallocate_direct(void* p, std::size_t bytes, std::size_t alignment);
@@ -94,6 +100,11 @@ class routing_resource final : public instrumented_resource {
   std::mutex direct_mu_;  // guards direct_
   detail::direct_blocks direct_;
   std::optional<detail::checked_registry> registry_;  // direct blocks only
+  std::unique_ptr<detail::debug_pointer_guard> guard_;  // null unless debug_pointer_guard
+
+ public:
+  // The guard's count of live blocks; 0 when there is no guard (for tests).
+  std::size_t guarded_live_blocks() const { return guard_ ? guard_->live() : 0; }
 };
 
 }  // namespace allocbench
