@@ -14,6 +14,7 @@ mean of the ratios. Below 9 repetitions on a side the U test has little power: a
 import collections
 import sys
 
+import cli
 import result_rows
 import stats
 from paths import user_path
@@ -61,14 +62,18 @@ def compare_cells(a, b, alpha):
     return results
 
 
+def format_p(p):
+    return "%.4f" % p if p >= 0.001 else "%.1e" % p
+
+
 def render(results, alpha, metric, label_a, label_b):
     lines = ["| workload | allocator | knobs | threads | %s a | %s b | b/a (IQR of ratios) | U test p | |" % (metric, metric),
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         w, alloc, knobs, t = r["key"]
-        lines.append("| %s | %s | %s | %d | %.4g | %.4g | %.3f (%.3f–%.3f) | %.4f | %s |" % (
+        lines.append("| %s | %s | %s | %d | %.4g | %.4g | %.3f (%.3f–%.3f) | %s | %s |" % (
             w, alloc or "%s vs %s" % (label_a, label_b), knobs or "–", t, r["median_a"], r["median_b"], r["ratio"],
-            r["spread"][0], r["spread"][1], r["p_value"], "**significant**" if r["significant"] else "not significant"))
+            r["spread"][0], r["spread"][1], format_p(r["p_value"]), "**significant**" if r["significant"] else "not significant"))
     ratios = [r["ratio"] for r in results if r["ratio"] > 0]
     if ratios:
         lines.append("")
@@ -124,8 +129,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except (CompareError, result_rows.ResultFileError, OSError) as e:
-        sys.stderr.write("compare: %s\n" % e)
-        sys.exit(2)
+    cli.run_tool("compare", main, (CompareError, result_rows.ResultFileError, OSError))

@@ -10,6 +10,7 @@ The same run present twice with the same configuration (a shard run twice) is ke
 import os
 import sys
 
+import cli
 import result_rows
 from paths import user_path
 
@@ -98,8 +99,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except (MergeRefused, result_rows.ResultFileError, OSError) as e:
-        sys.stderr.write("merge: %s\n" % e)
-        sys.exit(2)
+    cli.run_tool("merge", main, (MergeRefused, result_rows.ResultFileError, OSError))

@@ -9,6 +9,7 @@ collapse between the global refill lock and the debug pointer guard. Every numbe
 import os
 import sys
 
+import cli
 import merge
 import origin_report
 import report_plots
@@ -94,8 +95,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except (merge.MergeRefused, result_rows.ResultFileError, OSError) as e:
-        sys.stderr.write("report: %s\n" % e)
-        sys.exit(2)
+    cli.run_tool("report", main, (merge.MergeRefused, result_rows.ResultFileError, OSError))

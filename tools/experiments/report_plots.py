@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 
 import origin_report  # noqa: E402
+import stats  # noqa: E402
 
 DPI = 110
 
@@ -20,7 +21,7 @@ def _subtitle(cells):
     rows = cells.rows
     cpu = rows[0]["cpu_model"] if rows else "?"
     commit = str(rows[0]["commit"])[:10] if rows else "?"
-    return "%s, %s cores, commit %s; median of repetitions, bars/whiskers min–max" % (cpu, rows[0]["cores"] if rows else "?", commit)
+    return "%s, %s cores, commit %s; median of repetitions, whiskers 25th–75th percentile" % (cpu, rows[0]["cores"] if rows else "?", commit)
 
 
 def _plain_log_axis(ax, lowest=None):
@@ -68,12 +69,21 @@ def _summary(cells, column, threads_of):
         v = cells.values(w, a, t, column)
         if not v:
             return None
-        return cells.median(w, a, t, column), min(v), max(v)
+        return cells.median(w, a, t, column), stats.quantile(v, 0.25), stats.quantile(v, 0.75)
     return value_of
 
 
-def _legend_right(fig, ax):
+def _legend_right(ax):
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+
+def _save(fig, path, legend_ax=None):
+    """Legend to the right of `legend_ax` (if any), then the file."""
+    if legend_ax is not None:
+        _legend_right(legend_ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
 
 
 def throughput_by_workload(cells, path):
@@ -88,11 +98,8 @@ def throughput_by_workload(cells, path):
         _grouped_bars(ax, cells, colours, workloads, _summary(cells, "mops", lambda w, t=t: t))
         ax.set_ylabel("Mops/s (alloc + free)")
         ax.set_title("%d thread%s" % (t, "" if t == 1 else "s"), fontsize=10)
-    _legend_right(fig, axes[0, 0])
     fig.suptitle("Throughput by workload\n" + _subtitle(cells), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    _save(fig, path, axes[0, 0])
 
 
 def scaling(cells, workload, path):
@@ -109,8 +116,8 @@ def scaling(cells, workload, path):
             m = cells.median(workload, a, t)
             xs.append(t)
             ys.append(m)
-            lo.append(m - min(v))
-            hi.append(max(v) - m)
+            lo.append(m - stats.quantile(v, 0.25))
+            hi.append(stats.quantile(v, 0.75) - m)
         ours = cells.family.get(a) == "ours"
         ax.errorbar(xs, ys, yerr=[lo, hi], label=a, color=colours[a], linestyle="-" if ours else "--", marker="o",
                     markersize=4, capsize=3, linewidth=1.6 if ours else 1.2)
@@ -127,10 +134,7 @@ def scaling(cells, workload, path):
     ax.set_ylabel("Mops/s (alloc + free), log scale")
     ax.grid(True, alpha=0.3, which="both")
     ax.set_title("%s: thread scaling\n%s" % (workload, _subtitle(cells)), fontsize=9)
-    _legend_right(fig, ax)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    _save(fig, path, ax)
 
 
 def overhead_ratio(cells, path):
@@ -148,10 +152,7 @@ def overhead_ratio(cells, path):
     ax.set_ylim(bottom=0.9)
     ax.set_ylabel("usable / requested bytes")
     ax.set_title("Overhead ratio (1.0 = no waste; fewest threads run)\n" + _subtitle(cells), fontsize=9)
-    _legend_right(fig, ax)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    _save(fig, path, ax)
 
 
 def latency_percentiles(cells, path):
@@ -170,7 +171,7 @@ def latency_percentiles(cells, path):
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=min(6, len(labels)), frameon=False)
     fig.suptitle("Latency percentiles (fewest threads run; ~1 op in 1024 timed)\n" + _subtitle(cells), fontsize=9)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # room for the legend below
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
 
@@ -180,17 +181,16 @@ def peak_memory(cells, path):
     workloads = cells.workloads()
     colours = _colours(cells)
     fig, axes = plt.subplots(2, 1, figsize=(11, 7), squeeze=False)
-    for ax, col, label, scale in ((axes[0, 0], "peak_live_bytes", "peak live MiB", 2.0 ** 20),
-                                  (axes[1, 0], "peak_rss_kib", "peak RSS MiB (process)", 1024.0)):
+    # Live bytes span decades across workloads (log axis); RSS, which includes the process's
+    # own footprint, stays within a small range (linear axis).
+    for ax, col, label, scale, log in ((axes[0, 0], "peak_live_bytes", "peak live MiB, log scale", 2.0 ** 20, True),
+                                       (axes[1, 0], "peak_rss_kib", "peak RSS MiB (whole process)", 1024.0, False)):
         base = _summary(cells, col, lambda w: cells.threads(w)[-1])
 
         def scaled(w, a, base=base, scale=scale):
             v = base(w, a)
             return None if v is None else tuple(x / scale for x in v)
-        _grouped_bars(ax, cells, colours, workloads, scaled, log=True)
-        ax.set_ylabel(label + ", log scale")
+        _grouped_bars(ax, cells, colours, workloads, scaled, log=log)
+        ax.set_ylabel(label)
     axes[0, 0].set_title("Peak live bytes and peak RSS (most threads run)\n" + _subtitle(cells), fontsize=9)
-    _legend_right(fig, axes[0, 0])
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    _save(fig, path, axes[0, 0])

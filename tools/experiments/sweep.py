@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 
+import cli
 import result_rows
 import sweep_spec
 import toolchain_lock
@@ -227,8 +228,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except (sweep_spec.SweepError, SweepRefused, ValueError, RuntimeError, result_rows.ResultFileError) as e:
-        sys.stderr.write("\nsweep: %s\n" % e)
-        sys.exit(2)
+    cli.run_tool("sweep", main, (sweep_spec.SweepError, SweepRefused, ValueError, RuntimeError, result_rows.ResultFileError))
