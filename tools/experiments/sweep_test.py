@@ -107,9 +107,9 @@ class SweepTest(unittest.TestCase):
             shards.append(self.out)
         cells = [[r["cell"] for r in result_rows.read_rows(s)] for s in shards]
         self.assertEqual(sorted(sum(cells, [])), sorted(self.all_cells))  # a partition: each run once
-        for c in cells:  # the allocators of one setting share a shard
-            groups = {x.rsplit("|", 4)[0].split("|")[0] + x.split("|", 2)[2] for x in c}
-            self.assertEqual(len(c), 3 * len(groups))
+        for c in cells:  # the 3 allocators of one setting (cell without its allocator) share a shard
+            settings = {tuple(x.split("|")[:1] + x.split("|")[2:]) for x in c}
+            self.assertEqual(len(c), 3 * len(settings))
         merged = os.path.join(self.dir, "merged.csv")
         self.assertEqual(merge.main(["--out=" + merged] + shards), 0)
         self.assertEqual(sorted(r["cell"] for r in result_rows.read_rows(merged)), sorted(self.all_cells))
