@@ -135,6 +135,7 @@ class scalable_resource final : public instrumented_resource {
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_general(void* p, std::size_t bytes, std::size_t alignment);
   void* allocate_checked(std::size_t bytes, std::size_t alignment);
   void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
   // A block leaving quarantine goes back to the heap (the calling thread's cache when it can).
@@ -142,7 +143,8 @@ class scalable_resource final : public instrumented_resource {
   void subtract_quarantine(resource_stats& s) const;
 
   bool checked_;
-  bool sampling_;  // guarded_sample_rate > 0
+  bool sampling_;      // guarded_sample_rate > 0
+  bool sampled_free_;  // sampling and not checked: deallocate_slow tries try_deallocate_sampled first
   detail::scalable_heap heap_;
   std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
 };
