@@ -19,19 +19,7 @@ checked_block_map::checked_block_map(std::pmr::memory_resource& meta) : meta_(me
 }
 
 checked_block_map::~checked_block_map() {
-  for (std::size_t a = 0; a < kFanout; ++a) {
-    auto* mid = static_cast<node*>(root_->child[a].load(std::memory_order_relaxed));
-    if (mid == nullptr) continue;
-    for (std::size_t b = 0; b < kFanout; ++b) {
-      node* leaf = static_cast<node*>(mid->child[b].load(std::memory_order_relaxed));
-      if (leaf == nullptr) continue;
-      for (std::size_t c = 0; c < kFanout; ++c) {
-        if (void* w = leaf->child[c].load(std::memory_order_relaxed)) delete_window(static_cast<window*>(w));
-      }
-      delete_node(leaf);
-    }
-    delete_node(mid);
-  }
+  walk([this](void* w) { delete_window(static_cast<window*>(w)); }, [this](node* n) { delete_node(n); });
   delete_node(root_);
   for (auto& s : spare_node_) {
     if (node* n = s.load(std::memory_order_relaxed)) delete_node(n);

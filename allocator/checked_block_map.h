@@ -76,17 +76,7 @@ class checked_block_map {
   // Calls f(window&) for every window made so far. No other thread may add windows meanwhile.
   template <class F>
   void for_each_window(F&& f) const {
-    for (std::size_t a = 0; a < kFanout; ++a) {
-      auto* mid = static_cast<node*>(root_->child[a].load(std::memory_order_acquire));
-      if (mid == nullptr) continue;
-      for (std::size_t b = 0; b < kFanout; ++b) {
-        auto* leaf = static_cast<node*>(mid->child[b].load(std::memory_order_acquire));
-        if (leaf == nullptr) continue;
-        for (std::size_t c = 0; c < kFanout; ++c) {
-          if (void* w = leaf->child[c].load(std::memory_order_acquire)) f(*static_cast<window*>(w));
-        }
-      }
-    }
+    walk([&](void* w) { f(*static_cast<window*>(w)); }, [](node*) {});
   }
 
  private:
@@ -101,6 +91,25 @@ class checked_block_map {
   static std::size_t index(std::uintptr_t p, int level) noexcept {
     const unsigned shift = kWindowShift + kLevelBits * unsigned(2 - level);
     return std::size_t(p >> shift) & (kFanout - 1);
+  }
+
+  // Calls on_window(void*) for each window, and on_node_done(node*) for each leaf and mid node once
+  // its children have been visited (the destructor frees them there).
+  template <class OnWindow, class OnNodeDone>
+  void walk(OnWindow&& on_window, OnNodeDone&& on_node_done) const {
+    for (std::size_t a = 0; a < kFanout; ++a) {
+      auto* mid = static_cast<node*>(root_->child[a].load(std::memory_order_acquire));
+      if (mid == nullptr) continue;
+      for (std::size_t b = 0; b < kFanout; ++b) {
+        auto* leaf = static_cast<node*>(mid->child[b].load(std::memory_order_acquire));
+        if (leaf == nullptr) continue;
+        for (std::size_t c = 0; c < kFanout; ++c) {
+          if (void* w = leaf->child[c].load(std::memory_order_acquire)) on_window(w);
+        }
+        on_node_done(leaf);
+      }
+      on_node_done(mid);
+    }
   }
 
   node* new_node();

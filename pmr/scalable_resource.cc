@@ -94,8 +94,8 @@ void* scalable_resource::allocate_checked(std::size_t bytes, std::size_t alignme
   try {
     registry_->on_allocate(p, bytes, alignment, need);
   } catch (...) {
-    // Only when many threads filled one registry shard at once and it could not grow (the registry's
-    // header): this undo is counted as an allocation and a free.
+    // Only when several threads opened new 64 KiB windows of the registry's index at once and it
+    // could not grow (the registry's header): this undo is counted as an allocation and a free.
     heap_.deallocate(p, need, alignment);
     throw;
   }
