@@ -9,20 +9,30 @@ namespace {
 
 std::atomic<std::pmr::memory_resource*> g_metadata{nullptr};
 
-constexpr std::size_t kFirstCapacity = 64;  // slots per shard at first: room for 16 concurrent inserts
-constexpr std::uint64_t kBytesMask = (std::uint64_t(1) << 48) - 1;
-constexpr unsigned kAlignShift = 48;
-constexpr unsigned kCanaryShift = 54;
-constexpr std::uint64_t kQuarantined = std::uint64_t(1) << 58;
-constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+// A block's word: state (2 bits) | canary length (4) | log2 alignment (6) | requested bytes (20).
+// Bytes of kBigBytes or more are kept in the window's big_bytes (checked_block_map::window).
+constexpr std::uint32_t kStateMask = 3;
+constexpr std::uint32_t kLive = 1;
+constexpr std::uint32_t kQuarantined = 2;
+constexpr unsigned kCanaryShift = 2;
+constexpr unsigned kAlignShift = 6;
+constexpr unsigned kBytesShift = 12;
+constexpr std::uint32_t kBigBytes = (std::uint32_t(1) << 20) - 1;
 
-std::uint64_t pack(std::size_t bytes, std::size_t alignment, std::size_t canary) noexcept {
-  return (std::uint64_t(bytes) & kBytesMask) | (std::uint64_t(std::countr_zero(alignment)) << kAlignShift) |
-         (std::uint64_t(canary) << kCanaryShift);
+std::uint32_t pack(std::size_t bytes, std::size_t alignment, std::size_t canary) noexcept {
+  const std::uint32_t b = bytes < kBigBytes ? std::uint32_t(bytes) : kBigBytes;
+  return kLive | (std::uint32_t(canary) << kCanaryShift) | (std::uint32_t(std::countr_zero(alignment)) << kAlignShift) |
+         (b << kBytesShift);
 }
-std::size_t bytes_of(std::uint64_t info) noexcept { return std::size_t(info & kBytesMask); }
-std::size_t alignment_of(std::uint64_t info) noexcept { return std::size_t(1) << ((info >> kAlignShift) & 63); }
-std::size_t canary_of(std::uint64_t info) noexcept { return std::size_t((info >> kCanaryShift) & 15); }
+std::size_t canary_of(std::uint32_t w) noexcept { return (w >> kCanaryShift) & 15; }
+std::size_t alignment_of(std::uint32_t w) noexcept { return std::size_t(1) << ((w >> kAlignShift) & 63); }
+std::size_t bytes_of(std::uint32_t w, const checked_block_map::window& win) noexcept {
+  const std::uint32_t b = w >> kBytesShift;
+  return b != kBigBytes ? b : std::size_t(win.big_bytes.load(std::memory_order_relaxed));
+}
+
+std::atomic<std::size_t> g_next_thread_shard{0};
+thread_local std::size_t tls_shard_plus_one = 0;  // 0: not given yet (constant-initialised, no guard)
 
 }  // namespace
 
@@ -35,191 +45,94 @@ std::pmr::memory_resource* set_checked_metadata_resource(std::pmr::memory_resour
   return g_metadata.exchange(r, std::memory_order_acq_rel);
 }
 
-checked_registry::shard_lock::shard_lock(const shard& s) noexcept : s_(s) {
+void checked_registry::shard_lock::wait() noexcept {
   for (unsigned spins = 0;; ++spins) {
-    if (!s.locked.load(std::memory_order_relaxed) && !s.locked.exchange(true, std::memory_order_acquire)) return;
+    if (!s_.locked.load(std::memory_order_relaxed) && !s_.locked.exchange(true, std::memory_order_acquire)) return;
     if (spins >= 64) std::this_thread::yield();  // the holder was preempted (more threads than cores)
   }
 }
 
 checked_registry::checked_registry(std::string_view resource_kind)
-    : kind_(resource_kind), meta_(checked_metadata_resource()) {
-  std::size_t made = 0;
-  try {
-    for (; made < kShards; ++made) {
-      shard& s = shards_[made];
-      s.slots = static_cast<entry*>(meta_->allocate(kFirstCapacity * sizeof(entry), alignof(entry)));
-      for (std::size_t i = 0; i < kFirstCapacity; ++i) s.slots[i] = entry{0, 0};
-      s.capacity = kFirstCapacity;
-    }
-  } catch (...) {
-    for (std::size_t i = 0; i < made; ++i) meta_->deallocate(shards_[i].slots, kFirstCapacity * sizeof(entry), alignof(entry));
-    throw;
+    : kind_(resource_kind), map_(*checked_metadata_resource()) {}
+
+checked_registry::~checked_registry() = default;
+
+std::size_t checked_registry::thread_shard() noexcept {
+  std::size_t s = tls_shard_plus_one;
+  if (s == 0) [[unlikely]] {
+    s = g_next_thread_shard.fetch_add(1, std::memory_order_relaxed) % kShards + 1;
+    tls_shard_plus_one = s;
   }
-}
-
-checked_registry::~checked_registry() {
-  for (shard& s : shards_) meta_->deallocate(s.slots, s.capacity * sizeof(entry), alignof(entry));
-}
-
-std::size_t checked_registry::shard_of(const void* p) noexcept {
-  const std::uint64_t window = std::uint64_t(reinterpret_cast<std::uintptr_t>(p)) >> kShardGranuleShift;
-  return std::size_t((window * kGolden) >> (64 - std::countr_zero(kShards)));
-}
-
-std::size_t checked_registry::home_slot(std::uintptr_t key, std::size_t capacity) noexcept {
-  // Blocks are at least 8-byte aligned: drop those bits before mixing.
-  return std::size_t(((std::uint64_t(key) >> 3) * kGolden) >> (64 - std::countr_zero(capacity)));
-}
-
-checked_registry::entry* checked_registry::find(shard& s, std::uintptr_t key) noexcept {
-  const std::size_t mask = s.capacity - 1;
-  for (std::size_t i = home_slot(key, s.capacity);; i = (i + 1) & mask) {
-    entry& e = s.slots[i];
-    if (e.key == key) return &e;
-    if (e.key == 0) return nullptr;
-  }
-}
-
-void checked_registry::insert_slot(entry* slots, std::size_t capacity, entry e) noexcept {
-  const std::size_t mask = capacity - 1;
-  for (std::size_t i = home_slot(e.key, capacity);; i = (i + 1) & mask) {
-    if (slots[i].key == 0 || slots[i].key == e.key) {
-      slots[i] = e;
-      return;
-    }
-  }
-}
-
-void checked_registry::erase(shard& s, entry* gone) noexcept {
-  // Backward shift: move later entries of the probe run into the hole while that keeps each entry
-  // reachable from its home slot, so that no tombstone is needed.
-  const std::size_t mask = s.capacity - 1;
-  std::size_t hole = std::size_t(gone - s.slots);
-  for (std::size_t i = (hole + 1) & mask; s.slots[i].key != 0; i = (i + 1) & mask) {
-    const std::size_t home = home_slot(s.slots[i].key, s.capacity);
-    // The entry at i may fill the hole when its home is not in (hole, i], cyclically.
-    const bool home_after_hole = ((i - home) & mask) < ((i - hole) & mask);
-    if (!home_after_hole) {
-      s.slots[hole] = s.slots[i];
-      hole = i;
-    }
-  }
-  s.slots[hole] = entry{0, 0};
-  --s.count;
-}
-
-void checked_registry::grow_pending() {
-  for (shard& s : shards_) {
-    std::size_t from;
-    {
-      shard_lock lock(s);
-      if (!s.growth_wanted) continue;
-      from = s.capacity;
-    }
-    grow(s, from);
-  }
-}
-
-void checked_registry::grow(shard& s, std::size_t from) {
-  const std::size_t to = from * 2;
-  auto* fresh = static_cast<entry*>(meta_->allocate(to * sizeof(entry), alignof(entry)));  // may throw
-  for (std::size_t i = 0; i < to; ++i) fresh[i] = entry{0, 0};
-  entry* old = fresh;
-  std::size_t old_capacity = to;
-  {
-    shard_lock lock(s);
-    if (s.capacity == from) {
-      for (std::size_t i = 0; i < from; ++i) {
-        if (s.slots[i].key != 0) insert_slot(fresh, to, s.slots[i]);
-      }
-      old = s.slots;
-      old_capacity = from;
-      s.slots = fresh;
-      s.capacity = to;
-      if (s.growth_wanted) {
-        s.growth_wanted = false;
-        pending_growth_.fetch_sub(1, std::memory_order_relaxed);
-      }
-    }  // else another thread grew it first: ours is not needed
-  }
-  meta_->deallocate(old, old_capacity * sizeof(entry), alignof(entry));
+  return s - 1;
 }
 
 void checked_registry::on_allocate(void* p, std::size_t bytes, std::size_t alignment, std::size_t usable) {
+  const auto key = reinterpret_cast<std::uintptr_t>(p);
+  checked_block_map::window* w = map_.find(key);
+  if (w == nullptr) [[unlikely]] w = map_.window_for(key);  // bad_alloc propagates; nothing recorded
   const std::size_t canary = canary_length(bytes, usable);
   write_canary(p, bytes, canary);
-  const entry e{reinterpret_cast<std::uintptr_t>(p), pack(bytes, alignment, canary)};
-  shard& s = shards_[shard_of(p)];
-  for (;;) {
-    std::size_t full_at;
-    {
-      shard_lock lock(s);
-      // Three quarters full: probes get long, and only concurrent inserts get here (see the header).
-      if (s.count + 1 <= s.capacity / 4 * 3) {
-        insert_slot(s.slots, s.capacity, e);
-        ++s.count;
-        if (s.count > s.capacity / 2 && !s.growth_wanted) {
-          s.growth_wanted = true;
-          pending_growth_.fetch_add(1, std::memory_order_relaxed);
-        }
-        return;
-      }
-      full_at = s.capacity;
-    }
-    grow(s, full_at);  // bad_alloc propagates; nothing recorded
-  }
+  if (bytes >= kBigBytes) [[unlikely]] w->big_bytes.store(bytes, std::memory_order_relaxed);
+  // Release: a free on another thread that reads the word sees the canary and big_bytes.
+  w->words[checked_block_map::word_index(key)].store(pack(bytes, alignment, canary), std::memory_order_release);
+}
+
+inline void checked_registry::evict_oldest(shard& s, free_result& out) noexcept {
+  const checked_block b = s.ring[s.ring_head];
+  // Forgotten before the block goes back to the engine, which may hand it out (and record it) again.
+  s.ring_word[s.ring_head]->store(0, std::memory_order_release);
+  s.ring_head = (s.ring_head + 1) % kQuarantineBlocks;
+  --s.ring_size;
+  s.ring_bytes -= b.bytes;
+  out.evicted[out.evicted_count++] = b;
 }
 
 void checked_registry::on_deallocate(void* p, std::size_t bytes, std::size_t alignment, free_result& out) {
   out.accepted = false;
   out.evicted_count = 0;
   const auto key = reinterpret_cast<std::uintptr_t>(p);
-  shard& s = shards_[shard_of(p)];
-  invalid_free_kind fault;
+  // Not 8-byte aligned: no block starts there (and its granule would be another block's).
+  checked_block_map::window* w = (key & 7) == 0 ? map_.find(key) : nullptr;
+  std::atomic<std::uint32_t>* word = w != nullptr ? &w->words[checked_block_map::word_index(key)] : nullptr;
   bool overflowed = false;
   for (;;) {
-    {
-      shard_lock lock(s);
-      entry* e = key != 0 ? find(s, key) : nullptr;
-      if (e == nullptr) {
-        fault = invalid_free_kind::foreign_pointer;
-      } else if (e->info & kQuarantined) {
-        fault = invalid_free_kind::double_free;
-      } else if (bytes_of(e->info) != bytes || alignment_of(e->info) != alignment) {
-        fault = invalid_free_kind::size_mismatch;
-      } else if (!overflowed && !canary_intact(p, bytes, canary_of(e->info))) {
-        fault = invalid_free_kind::overflow;
-      } else {
-        e->info |= kQuarantined;
-        fill_freed(p, bytes);
-        if (s.ring_size == kQuarantineBlocks) evict_oldest(s, out);
-        s.ring[(s.ring_head + s.ring_size) % kQuarantineBlocks] = checked_block{p, bytes, alignment};
-        ++s.ring_size;
-        s.ring_bytes += bytes;
-        while (s.ring_bytes > kQuarantineBytes && s.ring_size > 1) evict_oldest(s, out);
-        out.accepted = true;
-        break;
-      }
+    std::uint32_t now = word != nullptr ? word->load(std::memory_order_acquire) : 0;
+    invalid_free_kind fault;
+    if ((now & kStateMask) == 0) {
+      fault = invalid_free_kind::foreign_pointer;
+    } else if ((now & kStateMask) == kQuarantined) {
+      fault = invalid_free_kind::double_free;
+    } else if (bytes_of(now, *w) != bytes || alignment_of(now) != alignment) {
+      fault = invalid_free_kind::size_mismatch;
+    } else if (!overflowed && !canary_intact(p, bytes, canary_of(now))) {
+      fault = invalid_free_kind::overflow;
+    } else {
+      const std::uint32_t freed = (now & ~kStateMask) | kQuarantined;
+      if (word->compare_exchange_strong(now, freed, std::memory_order_acq_rel)) break;
+      continue;  // another thread freed it meanwhile: look again (a double free)
     }
-    // No lock held: the handler may throw (nothing has changed) or return.
+    // Nothing changed: the handler may throw, or return.
     report_invalid_free({fault, p, bytes, alignment, kind_});
     if (fault != invalid_free_kind::overflow) return;  // the free is ignored
     overflowed = true;  // the block is the caller's: free it once the overflow is reported
   }
-  // Outside the lock: the evicted blocks are no longer in the table, so nobody else reads them.
+  fill_freed(p, bytes);
+  shard& s = shards_[thread_shard()];
+  {
+    shard_lock lock(s);
+    if (s.ring_size == kQuarantineBlocks) evict_oldest(s, out);
+    const std::size_t tail = (s.ring_head + s.ring_size) % kQuarantineBlocks;
+    s.ring[tail] = checked_block{p, bytes, alignment};
+    s.ring_word[tail] = word;
+    ++s.ring_size;
+    s.ring_bytes += bytes;
+    while (s.ring_bytes > kQuarantineBytes && s.ring_size > 1) evict_oldest(s, out);
+  }
+  out.accepted = true;
+  // Outside the lock: the evicted blocks' words are none now, so nobody else reads them.
   for (std::size_t i = 0; i < out.evicted_count; ++i) {
     out.evicted_dirty[i] = !fill_intact(out.evicted[i].p, out.evicted[i].bytes);
   }
-}
-
-void checked_registry::evict_oldest(shard& s, free_result& out) noexcept {
-  const checked_block b = s.ring[s.ring_head];
-  s.ring_head = (s.ring_head + 1) % kQuarantineBlocks;
-  --s.ring_size;
-  s.ring_bytes -= b.bytes;
-  if (entry* e = find(s, reinterpret_cast<std::uintptr_t>(b.p))) erase(s, e);
-  out.evicted[out.evicted_count++] = b;
 }
 
 void checked_registry::drain_shard(std::size_t index, free_result& out) noexcept {
@@ -245,27 +158,25 @@ void checked_registry::report_dirty(const free_result& r) {
 
 bool checked_registry::is_live(const void* p) const noexcept {
   const auto key = reinterpret_cast<std::uintptr_t>(p);
-  if (key == 0) return false;
-  shard& s = const_cast<shard&>(shards_[shard_of(p)]);
-  shard_lock lock(s);
-  const entry* e = find(s, key);
-  return e != nullptr && !(e->info & kQuarantined);
+  const checked_block_map::window* w = (key & 7) == 0 ? map_.find(key) : nullptr;
+  if (w == nullptr) return false;
+  return (w->words[checked_block_map::word_index(key)].load(std::memory_order_acquire) & kStateMask) == kLive;
 }
 
 std::size_t checked_registry::remembered() const noexcept {
   std::size_t n = 0;
-  for (const shard& s : shards_) {
-    shard_lock lock(s);
-    n += s.count;
-  }
+  map_.for_each_window([&](const checked_block_map::window& w) {
+    for (const auto& word : w.words) n += (word.load(std::memory_order_relaxed) & kStateMask) != 0;
+  });
   return n;
 }
 
 void checked_registry::clear() noexcept {
+  map_.for_each_window([](checked_block_map::window& w) {
+    for (auto& word : w.words) word.store(0, std::memory_order_relaxed);
+  });
   for (shard& s : shards_) {
     shard_lock lock(s);
-    for (std::size_t i = 0; i < s.capacity; ++i) s.slots[i] = entry{0, 0};
-    s.count = 0;
     s.ring_head = 0;
     s.ring_size = 0;
     s.ring_bytes = 0;

@@ -1,25 +1,30 @@
 // The bookkeeping behind checked mode (allocator/invalid_free.h): every live block with the size and
 // alignment it was allocated with, and a short quarantine of freed blocks.
 //
-// Why sharded by address, and at 64 KiB granularity: the engines carve a thread's blocks from spans
-// and regions of their own, so blocks of one thread's spans land in the same few shards, and threads
-// that do not share memory do not share a shard's lock or cache lines. No lock is shared by all
-// threads. Each shard is an open-addressing table (linear probing, deletion by backward shift, no
-// tombstones) of 16-byte entries, and a FIFO ring of the blocks it quarantines.
+// Blocks: one 32-bit word per block in a direct-mapped index (checked_block_map.h), found from the
+// address with no lock and no probe: its state (none, live, quarantined), requested size, log2
+// alignment and canary length. A free moves its word from live to quarantined with one
+// compare-and-swap, so that of two threads freeing one block at once exactly one succeeds and the
+// other reports a double free.
 //
-// Quarantine: a valid free marks the block quarantined, fills it (checked_block.h) and puts it at the
-// ring's tail; only when it leaves at the head (more than kQuarantineBlocks, or kQuarantineBytes, in
-// its shard) does the resource give it back to its engine. So a second free of a block soon after
-// the first is a double free even if the program has allocated meanwhile (the address cannot have
-// been handed out again), and the fill is checked on the way out. An entry is forgotten when its
-// block leaves quarantine: the addresses remembered as freed are bounded by the quarantine.
+// Quarantine: a valid free fills the block (checked_block.h) and puts it at the tail of the calling
+// thread's quarantine shard, a FIFO ring; only when it leaves at the head (more than
+// kQuarantineBlocks, or kQuarantineBytes, in that shard) does the resource give it back to its
+// engine, and its word goes back to none. So a second free of a block soon after the first is a
+// double free even if the program has allocated meanwhile (the address cannot have been handed out
+// again), and the fill is checked on the way out. The addresses remembered as freed are bounded by
+// the quarantines. Threads take shards round robin (a thread keeps its shard for every registry),
+// so threads do not share a shard's spin lock or lines unless more than kShards run; a thread that
+// exits leaves its blocks to the next thread given its shard (or to flush()).
 //
-// Memory: tables come from checked_metadata_resource() (new/delete unless a test sets another) and
-// only grow on allocate. A shard that passes half full asks for growth; the next allocate, before it
-// takes a block from the engine, grows it (prepare(): a bad_alloc there changes nothing). Insertion
-// itself therefore finds room without allocating, except when more threads than a quarter of a
-// shard's slots insert into that shard at once; then on_allocate grows it and may throw bad_alloc,
-// and the caller undoes its engine allocation. deallocate never allocates.
+// No lock is shared by all threads: the index is lock-free, and a shard's lock is its threads'.
+//
+// Memory: the index's nodes and windows come from checked_metadata_resource() (new/delete unless a
+// test sets another) and only grow on allocate. prepare(), before the engine allocates, replaces the
+// spares the index used (a bad_alloc there changes nothing), so that on_allocate finds room without
+// allocating, except when several threads open new 64 KiB windows at once; then on_allocate
+// allocates and may throw bad_alloc, and the caller undoes its engine allocation. deallocate never
+// allocates.
 //
 // Reports (invalid_free.h) are made with no shard lock held, so a handler may throw or inspect the
 // resource: an invalid free is reported before anything changed; an overflow is reported before the
@@ -34,6 +39,7 @@
 #include <string_view>
 
 #include "allocator/checked_block.h"
+#include "allocator/checked_block_map.h"
 #include "allocator/invalid_free.h"
 
 namespace allocbench::detail {
@@ -53,9 +59,8 @@ struct checked_block {
 
 class checked_registry {
  public:
-  static constexpr std::size_t kShards = 128;
-  static constexpr unsigned kShardGranuleShift = 16;  // 64 KiB windows of the address space
-  static constexpr std::size_t kQuarantineBlocks = 16;          // per shard
+  static constexpr std::size_t kShards = 128;                  // quarantine shards
+  static constexpr std::size_t kQuarantineBlocks = 16;         // per shard
   static constexpr std::size_t kQuarantineBytes = 256 * 1024;  // per shard (one larger block may wait alone)
 
   // What a free did: whether the caller must count it, and which blocks left quarantine for the
@@ -67,16 +72,16 @@ class checked_registry {
     bool evicted_dirty[kQuarantineBlocks + 1];
   };
 
-  // Takes each shard's first table: may throw bad_alloc.
+  // Takes the index's root and first spares: may throw bad_alloc.
   explicit checked_registry(std::string_view resource_kind);
   ~checked_registry();
   checked_registry(const checked_registry&) = delete;
   checked_registry& operator=(const checked_registry&) = delete;
 
-  // Before the engine allocates: grows the shards that asked for it. May throw bad_alloc (nothing
-  // changed). One relaxed load when nothing is pending.
+  // Before the engine allocates: replaces the index's used spares. May throw bad_alloc (nothing
+  // changed). One relaxed load when none was used.
   void prepare() {
-    if (pending_growth_.load(std::memory_order_relaxed) != 0) [[unlikely]] grow_pending();
+    if (map_.spares_low()) [[unlikely]] map_.refill_spares();
   }
 
   // After the engine handed out p (`usable` bytes of room): records it and writes its canary. Throws
@@ -93,7 +98,9 @@ class checked_registry {
   template <class EngineFree>
   void finish(const free_result& r, EngineFree&& engine_free) {
     for (std::size_t i = 0; i < r.evicted_count; ++i) engine_free(r.evicted[i]);
-    report_dirty(r);
+    for (std::size_t i = 0; i < r.evicted_count; ++i) {
+      if (r.evicted_dirty[i]) [[unlikely]] return report_dirty(r);
+    }
   }
 
   // Empties every quarantine into `engine_free`, then reports overwritten fills (shard by shard).
@@ -116,64 +123,55 @@ class checked_registry {
     }
   }
 
-  // Blocks the tables remember now: live ones and quarantined ones (tests: the set stays bounded).
+  // Blocks the index remembers now: live ones and quarantined ones (tests: the set stays bounded).
+  // Walks the whole index: no other thread may allocate meanwhile.
   std::size_t remembered() const noexcept;
 
   // Whether p is a live block (recorded, not freed). For a resource that must read the block's own
   // header before on_deallocate makes it visible to other threads' quarantine evictions (best_fit).
   bool is_live(const void* p) const noexcept;
 
-  // After release(): nothing is live, nothing waits in quarantine.
+  // After release(): nothing is live, nothing waits in quarantine. No other thread may use the
+  // registry meanwhile.
   void clear() noexcept;
 
   std::string_view kind() const noexcept { return kind_; }
 
  private:
-  struct entry {
-    std::uintptr_t key;   // the block's address; 0 = empty slot
-    std::uint64_t info;   // bytes (48 bits) | log2 alignment (6) | canary length (4) | quarantined (1)
-  };
-
   struct alignas(64) shard {
     mutable std::atomic<bool> locked{false};
-    bool growth_wanted = false;
-    entry* slots = nullptr;
-    std::size_t capacity = 0;  // a power of two
-    std::size_t count = 0;
     std::size_t ring_head = 0;
     std::size_t ring_size = 0;
     std::size_t ring_bytes = 0;
     checked_block ring[kQuarantineBlocks];
+    std::atomic<std::uint32_t>* ring_word[kQuarantineBlocks];  // each block's word in the index
   };
 
-  // A spin lock: a shard is held for a probe and a fill, far shorter than a sleep.
+  // A spin lock: a shard is held for a ring push and an eviction, far shorter than a sleep.
   class shard_lock {
    public:
-    explicit shard_lock(const shard& s) noexcept;
+    // Uncontended (the common case: a thread's own shard) it is one exchange, inline.
+    explicit shard_lock(const shard& s) noexcept : s_(s) {
+      if (s.locked.exchange(true, std::memory_order_acquire)) [[unlikely]] wait();
+    }
     ~shard_lock() { s_.locked.store(false, std::memory_order_release); }
     shard_lock(const shard_lock&) = delete;
     shard_lock& operator=(const shard_lock&) = delete;
 
    private:
+    [[gnu::noinline]] void wait() noexcept;
     const shard& s_;
   };
 
-  static std::size_t shard_of(const void* p) noexcept;
-  static std::size_t home_slot(std::uintptr_t key, std::size_t capacity) noexcept;
-  static entry* find(shard& s, std::uintptr_t key) noexcept;
-  static void insert_slot(entry* slots, std::size_t capacity, entry e) noexcept;
-  static void erase(shard& s, entry* e) noexcept;
+  // The calling thread's quarantine shard.
+  static std::size_t thread_shard() noexcept;
 
-  void grow_pending();
-  // Grows s to twice `from` slots unless another thread did; false when s no longer needs it.
-  void grow(shard& s, std::size_t from);
   void evict_oldest(shard& s, free_result& out) noexcept;
   void drain_shard(std::size_t s, free_result& out) noexcept;
   void report_dirty(const free_result& r);
 
   std::string_view kind_;
-  std::pmr::memory_resource* meta_;
-  std::atomic<std::uint32_t> pending_growth_{0};  // shards with growth_wanted
+  checked_block_map map_;
   shard shards_[kShards];
 };
 

@@ -120,9 +120,14 @@ void guarded_pages::release_all() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   free_count_ = 0;
   for (std::size_t i = kSlots; i-- > 0;) {
-    if (slots_[i].state.load(std::memory_order_relaxed) != empty) drop_pages(i);
+    slots_[i].state.store(empty, std::memory_order_release);
+    slots_[i].block.store(0, std::memory_order_relaxed);
+    slots_[i].bytes.store(0, std::memory_order_relaxed);
     free_[free_count_++] = std::uint32_t(i);
   }
+  // Live, quarantined and parked slots alike: one fresh PROT_NONE mapping over the reservation gives
+  // every page back (munmap would open a hole that another mmap could fill).
+  mmap(reinterpret_cast<void*>(base_), reserved_bytes_, PROT_NONE, kReserveFlags | MAP_FIXED, -1, 0);
   fifo_head_ = fifo_count_ = 0;
   live_ = 0;
 }
@@ -142,20 +147,14 @@ void guarded_pages::protect_block(std::size_t i) noexcept {
   mprotect(reinterpret_cast<void*>(first_page), guard_page(i) - first_page, PROT_NONE);
 }
 
-void guarded_pages::drop_pages(std::size_t i) noexcept {
-  // A fresh PROT_NONE mapping in place gives the pages back to the kernel (munmap would open a hole
-  // in the reservation that another mmap could fill).
-  slots_[i].state.store(empty, std::memory_order_release);
-  mmap(reinterpret_cast<void*>(slot_start(i)), slot_bytes_, PROT_NONE, kReserveFlags | MAP_FIXED, -1, 0);
-  slots_[i].block.store(0, std::memory_order_relaxed);
-  slots_[i].bytes.store(0, std::memory_order_relaxed);
-}
-
 std::size_t guarded_pages::evict_oldest() noexcept {
+  // Parked, not dropped: its pages stay mapped (inaccessible since its free), so that the next block
+  // in this slot costs one mprotect and no page fault. A fault there is reported as a wild access
+  // naming the slot's last block.
   const std::size_t i = fifo_[fifo_head_];
   fifo_head_ = (fifo_head_ + 1) % kQuarantine;
   --fifo_count_;
-  drop_pages(i);
+  slots_[i].state.store(empty, std::memory_order_release);
   return i;
 }
 

@@ -10,8 +10,11 @@
 // the slot stays PROT_NONE, so an underflow past the block's first page faults too.
 //
 // At free the block's pages become inaccessible again and the slot joins a FIFO quarantine of
-// kQuarantine slots: a use after free faults until the slot is evicted, which drops its pages
-// (mmap over it, MAP_FIXED, PROT_NONE) and makes it free for reuse.
+// kQuarantine slots: a use after free faults until the slot is evicted, which parks it (free for
+// reuse, its pages still mapped and inaccessible). Empty slots are reused last-in first-out, so a
+// sample costs two mprotect calls (accessible at allocation, inaccessible at free) and, once a few
+// slots have been used, no page fault and no mmap. Parked pages stay resident until release_all()
+// or the destructor: at most the pages that kSlots blocks have covered.
 //
 // Why one reservation instead of one mapping per block: owns(p) is then one subtract and one
 // compare (every free of a sampling resource asks it), the fault handler finds the slot with a
@@ -61,10 +64,10 @@ class guarded_pages {
   // is not the start of a live guarded block (a double free or an interior pointer).
   bool deallocate(void* p) noexcept;
 
-  // Drops every slot's pages, live blocks included (release(): every block becomes invalid).
+  // Drops every slot's pages, live and parked ones included (release(): every block becomes invalid).
   void release_all() noexcept;
 
-  // Slots whose data pages are mapped now: live blocks and quarantined ones.
+  // Slots holding a block now: live ones and quarantined ones (parked slots keep their pages too).
   std::size_t mapped_slots() const noexcept;
   std::size_t live_blocks() const noexcept;
 
@@ -81,10 +84,9 @@ class guarded_pages {
 
   std::uintptr_t slot_start(std::size_t i) const noexcept { return base_ + i * slot_bytes_; }
   std::uintptr_t guard_page(std::size_t i) const noexcept { return slot_start(i) + slot_bytes_ - page_; }
-  // Makes slot i's data pages inaccessible (quarantine) or gives them back (drop).
+  // Makes slot i's data pages inaccessible (quarantine).
   void protect_block(std::size_t i) noexcept;
-  void drop_pages(std::size_t i) noexcept;
-  std::size_t evict_oldest() noexcept;  // caller holds mutex_; returns the slot, now empty
+  std::size_t evict_oldest() noexcept;  // caller holds mutex_; returns the slot, now empty (parked)
 
   std::uintptr_t base_ = 0;
   std::size_t reserved_bytes_ = 0;

@@ -42,12 +42,12 @@
 //
 // Checked mode (invalid_free.h; preset "scalable_checked"): every block is served from the class for
 // bytes + 8, so that an 8-byte canary after the requested end always fits; blocks are recorded in a
-// registry sharded by address (allocator/checked_registry.h) and wait in its quarantine after a free.
-// Threads keep their caches: allocate and deallocate still take blocks from and give them to the
-// calling thread's lists, and the registry shard they touch is, in the common case, one that only
-// this thread's spans map to. Statistics count a quarantined block as freed; peak_live_bytes may
-// include blocks that were waiting in quarantine (at most kQuarantineBlocks per shard), and the
-// usable figures are those of the larger classes served.
+// lock-free index by address (allocator/checked_registry.h) and wait in the freeing thread's
+// quarantine shard after a free. Threads keep their caches: allocate and deallocate still take blocks
+// from and give them to the calling thread's lists, and the quarantine shard they lock is, unless
+// more than 128 threads run, one no other running thread uses. Statistics count a quarantined block
+// as freed; peak_live_bytes may include blocks that were waiting in quarantine (at most
+// kQuarantineBlocks per shard), and the usable figures are those of the larger classes served.
 //
 // Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
 // name, guarded_sample_rate included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
@@ -114,8 +114,8 @@ class scalable_resource final : public instrumented_resource {
   // The calling thread's current bound on cached blocks of the class serving `bytes`.
   std::size_t local_cache_bound(std::size_t bytes);
   bool checked() const noexcept { return checked_; }
-  // Allocations that got guard pages so far (guarded_sample_rate > 0), and the guarded blocks whose
-  // pages are mapped now (live ones and those still in quarantine; 0 after release()).
+  // Allocations that got guard pages so far (guarded_sample_rate > 0), and the guarded blocks held
+  // now (live ones and those still in quarantine; 0 after release()).
   std::size_t guarded_count() const noexcept { return std::size_t(heap_.guarded_count()); }
   std::size_t guarded_mappings() const noexcept { return heap_.guarded_mappings(); }
   // Checked mode: gives every quarantined block back to the heap now, checking its fill (a
@@ -135,6 +135,7 @@ class scalable_resource final : public instrumented_resource {
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_general(void* p, std::size_t bytes, std::size_t alignment);
   void* allocate_checked(std::size_t bytes, std::size_t alignment);
   void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
   // A block leaving quarantine goes back to the heap (the calling thread's cache when it can).
@@ -142,7 +143,8 @@ class scalable_resource final : public instrumented_resource {
   void subtract_quarantine(resource_stats& s) const;
 
   bool checked_;
-  bool sampling_;  // guarded_sample_rate > 0
+  bool sampling_;      // guarded_sample_rate > 0
+  bool sampled_free_;  // sampling and not checked: deallocate_slow tries try_deallocate_sampled first
   detail::scalable_heap heap_;
   std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
 };

@@ -101,7 +101,8 @@ TEST(ScalableThreads, ExitingThreadsFlushTheirCaches) {
 }
 
 // Actor/learner ring: thread i allocates, thread i+1 frees. Every free is of another thread's block.
-// Checked mode too: its registry shards and quarantines are shared by the threads (tsan).
+// Checked mode too: its block index is shared by the threads, and a quarantine shard by threads
+// beyond 128 (tsan).
 TEST(ScalableThreads, CrossThreadFreesWithEightThreads) {
  for (bool checked : {false, true}) {
   SCOPED_TRACE(checked ? "checked" : "unchecked");

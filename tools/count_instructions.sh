@@ -42,6 +42,8 @@ total_instructions() {
 # resource name, binary that can build it
 rows=(
   "scalable count_ours"
+  "scalable_checked count_ours"
+  "scalable_guarded count_ours"
   "seed_baseline count_ours"
   "seed_sharded count_ours"
   "new_delete_resource count_ours"

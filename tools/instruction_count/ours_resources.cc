@@ -5,7 +5,8 @@
 namespace allocbench::instruction_count {
 
 owned_resource make_resource(const std::string& name) {
-  if (name == "scalable" || name == "seed_baseline" || name == "seed_sharded") {
+  if (name == "scalable" || name == "scalable_checked" || name == "scalable_guarded" || name == "seed_baseline" ||
+      name == "seed_sharded") {
     std::shared_ptr<std::pmr::memory_resource> r = allocbench::make_preset(name);
     return {r, r.get()};
   }
