@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <set>
 
 #include "bench/result_writers.h"
@@ -70,6 +71,30 @@ void write_table(std::ostream& out, const std::string& workload, const std::vect
         << format("%6.0f", r->alloc_p50) << format(" %6.0f", r->alloc_p99) << format(" %7.0f", r->alloc_p999) << "  /"
         << format("%6.0f", r->free_p50) << format(" %6.0f", r->free_p99) << format(" %7.0f", r->free_p999) << "\n";
   }
+  // Memory and tails at every thread count (issue 11): a user picks on speed, memory and tails.
+  auto per_thread = [&](const std::string& title, const std::function<std::string(const summary_row&)>& cell_of) {
+    out << "\n" << title << "\n" << std::string(name_width, ' ');
+    for (int t : thread_set) out << pad(std::to_string(t) + (t == 1 ? " thread" : " threads"), cell);
+    out << "\n";
+    for (const std::string& a : allocators) {
+      out << a << std::string(name_width - a.size(), ' ');
+      for (int t : thread_set) {
+        const summary_row* r = find(a, t);
+        out << pad(r == nullptr ? "-" : cell_of(*r), cell);
+      }
+      out << "\n";
+    }
+  };
+  const auto mib = [](double bytes) { return format("%.1f", bytes / (1024 * 1024)); };
+  per_thread("peak RSS MiB (ours: peak upstream bytes held / held once all was freed, MiB)", [&](const summary_row& r) {
+    std::string c = mib(double(r.peak_rss_kib) * 1024);
+    if (r.peak_bytes_held && r.bytes_held) c += " (" + mib(double(*r.peak_bytes_held)) + "/" + mib(double(*r.bytes_held)) + ")";
+    return c;
+  });
+  per_thread("allocate / deallocate p99.9 ns", [&](const summary_row& r) {
+    return format("%.0f", r.alloc_p999) + " / " + format("%.0f", r.free_p999);
+  });
+
   bool all_consistent = true;
   for (const summary_row& r : rows) all_consistent = all_consistent && r.consistent;
   if (!all_consistent) out << "! = some repetition ended with allocations and frees out of balance\n";
