@@ -332,17 +332,18 @@ void scalable_heap::reopen_after_drain(scalable_thread_cache& tc) noexcept {
 // its next call takes the slow path, which waits for slow_mu and then opens it again. The owner may
 // have read fast_id just before and still be inside a fast path: then it is running or runnable, never
 // asleep in the kernel, because the fast path makes no system call. So the cache is drained only if
-// the owner is asleep ('S') after the store was made visible (the fence); a thread that is running,
+// the owner is asleep ('S') after the store was made visible; a thread that is running,
 // or was not asleep before, is left alone.
 bool scalable_heap::drain_idle(scalable_thread_cache& tc) noexcept {
   std::unique_lock slow(tc.slow_mu, std::try_to_lock);
   if (!slow.owns_lock() || !asleep_in_kernel(tc.owner_tid)) return false;
+  // seq_cst: the store is visible before the second look at the owner's state (a locked cmpxchg on
+  // x86-64, a full barrier); when it fails nothing was stored and the fast path was not open.
   std::uint64_t expected = id_;
   if (std::atomic_ref<std::uint64_t>(tc.owner_tls->fast_id)
-          .compare_exchange_strong(expected, 0, std::memory_order_relaxed)) {
+          .compare_exchange_strong(expected, 0, std::memory_order_seq_cst)) {
     tc.reopen_fast = true;
   }
-  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!asleep_in_kernel(tc.owner_tid)) return false;  // woke meanwhile: its next slow path reopens
   for (std::size_t c = 0; c < map_.count(); ++c) tc.drain(c, *central_[c]);
   tc.release_allowance(policy_);
