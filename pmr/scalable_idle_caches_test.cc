@@ -25,6 +25,15 @@ constexpr std::size_t kBlock = 1024;
 constexpr int kBlocksPerThread = 512;  // 512 KiB each
 constexpr int kKept = 200;             // the main thread's live blocks
 
+// The threads are (about to be) asleep on a latch: release_unused drains each one it finds asleep.
+// A bounded number of calls, no sleep: a thread still on its way into the futex is found next time.
+void release_until_caches_empty(scalable_resource& r) {
+  for (int attempt = 0; attempt < 100000 && r.cached_bytes() != 0; ++attempt) {
+    r.release_unused();
+    std::this_thread::yield();
+  }
+}
+
 void run_idle_threads(const scalable_options& o) {
   testing::test_upstream up;
   scalable_resource r(o, &up);
@@ -55,12 +64,8 @@ void run_idle_threads(const scalable_options& o) {
   EXPECT_LE(r.cached_bytes(), o.thread_cache_budget);
   EXPECT_GT(r.stats().bytes_held, 10 * live) << "the scenario should leave free spans behind";
 
-  // Every thread is (about to be) asleep on `go`: release_unused drains each one it finds asleep (and
-  // the main thread's own cache).
-  for (int attempt = 0; attempt < 100000 && r.cached_bytes() != 0; ++attempt) {
-    r.release_unused();
-    std::this_thread::yield();
-  }
+  // Every thread is (about to be) asleep on `go` (the main thread's own cache is drained too).
+  release_until_caches_empty(r);
   r.release_unused();
   EXPECT_EQ(r.cached_bytes(), 0u);
   const resource_stats s = r.stats();
@@ -114,10 +119,7 @@ TEST(ScalableIdleCaches, DrainedThreadKeepsWorking) {
     done.count_down();
   });
   ready.wait();
-  for (int attempt = 0; attempt < 100000 && r.cached_bytes() != 0; ++attempt) {
-    r.release_unused();
-    std::this_thread::yield();
-  }
+  release_until_caches_empty(r);
   EXPECT_EQ(r.cached_bytes(), 0u);
   go.count_down();
   done.wait();
