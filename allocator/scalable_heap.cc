@@ -1,5 +1,6 @@
 #include "allocator/scalable_heap.h"
 
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,20 +74,24 @@ std::uint64_t next_heap_id() noexcept {
 // a latch, I/O). Such a thread is not inside the heap's fast path, which makes no system call; see
 // drain_idle for why that, with the fast path closed first, makes draining its cache safe.
 bool asleep_in_kernel(int tid) noexcept {
+  // open/read, not stdio: no allocation here (it runs under the registry mutex, and this engine may
+  // serve malloc itself).
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-  std::FILE* f = std::fopen(path, "r");
-  if (f == nullptr) return false;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   char buf[512];
-  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
+  const ssize_t got = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (got <= 0) return false;
+  const std::size_t n = std::size_t(got);
   buf[n] = 0;
   // "tid (comm) S ...": the comm may hold ')' itself, so the state follows the last one.
-  const char* close = nullptr;
+  const char* last_paren = nullptr;
   for (const char* q = buf; *q != 0; ++q) {
-    if (*q == ')') close = q;
+    if (*q == ')') last_paren = q;
   }
-  return close != nullptr && close[1] == ' ' && close[2] == 'S';
+  return last_paren != nullptr && last_paren[1] == ' ' && last_paren[2] == 'S';
 }
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
