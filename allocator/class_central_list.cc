@@ -18,18 +18,30 @@ class_central_list::class_central_list(std::size_t block_size, std::size_t block
 }
 
 void class_central_list::give(void* head, std::size_t count) noexcept {
-  const span_arena& any = shards_[0]->arena;  // every shard's spans have the same size
+  span_arena& any = shards_[0]->arena;  // every shard's spans have the same size
   while (count > 0) {
     const std::uint32_t shard = any.shard_of(head);
     shard_state& s = *shards_[shard];
-    counted_lock lock(s.mu, *counters_);
-    // This shard's run: usually the whole chain (a thread flushes what it took from its own shard).
-    do {
-      void* next = *static_cast<void**>(head);
-      s.arena.give(head);
-      head = next;
-      --count;
-    } while (count > 0 && any.shard_of(head) == shard);
+    // Spans this run emptied beyond the shard's one spare go back upstream after the lock is let go
+    // (an upstream with thread caches may take the registry mutex, which release_unused holds while
+    // it takes shard locks).
+    constexpr std::size_t kMaxReturned = 8;
+    void* surplus[kMaxReturned];
+    std::size_t returned = 0;
+    {
+      counted_lock lock(s.mu, *counters_);
+      // This shard's run: usually the whole chain (a thread flushes what it took from its own shard).
+      do {
+        void* next = *static_cast<void**>(head);
+        s.arena.give(head);
+        head = next;
+        --count;
+        if (returned < kMaxReturned) {
+          if (void* span = s.arena.detach_surplus_span()) surplus[returned++] = span;
+        }
+      } while (count > 0 && any.shard_of(head) == shard);
+    }
+    for (std::size_t i = 0; i < returned; ++i) s.arena.return_span(surplus[i]);
   }
 }
 

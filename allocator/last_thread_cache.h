@@ -1,6 +1,7 @@
 // The calling thread's most recently used scalable_heap cache, and the one key the fast path compares.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace allocbench::detail {
@@ -18,5 +19,16 @@ struct last_thread_cache {
   std::uint64_t heap_id = 0;  // read by the slow path, which serves scoped calls too
 };
 inline constinit thread_local last_thread_cache tls_last_thread_cache = {};
+
+// fast_id is also written by other threads: release_unused() closes an idle thread's fast path (sets
+// its fast_id from the heap's id to 0) before it drains that thread's cache. So every access is atomic
+// (relaxed: one plain mov on x86-64, the fast path's code is unchanged), which keeps ThreadSanitizer
+// informed.
+inline std::uint64_t load_fast_id(const last_thread_cache& t = tls_last_thread_cache) noexcept {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(t.fast_id)).load(std::memory_order_relaxed);
+}
+inline void store_fast_id(std::uint64_t v, last_thread_cache& t = tls_last_thread_cache) noexcept {
+  std::atomic_ref<std::uint64_t>(t.fast_id).store(v, std::memory_order_relaxed);
+}
 
 }  // namespace allocbench::detail

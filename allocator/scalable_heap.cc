@@ -1,6 +1,11 @@
 #include "allocator/scalable_heap.h"
 
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <bit>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -35,6 +40,10 @@ void validate(const scalable_heap_config& c) {
   if (c.guarded_sample_rate > (std::size_t(1) << 32)) {
     bad_config("guarded_sample_rate must be at most 2^32, got " + std::to_string(c.guarded_sample_rate));
   }
+  if (c.thread_cache_budget > kMaxChunkBytes) {
+    bad_config("thread_cache_budget must be at most " + std::to_string(kMaxChunkBytes) + ", got " +
+               std::to_string(c.thread_cache_budget));
+  }
   if (c.thread_cache_bytes > kMaxChunkBytes) {
     bad_config("thread_cache_bytes must be at most " + std::to_string(kMaxChunkBytes) + ", got " +
                std::to_string(c.thread_cache_bytes));
@@ -61,6 +70,30 @@ std::uint64_t next_heap_id() noexcept {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Whether thread `tid` of this process is asleep in the kernel ('S': waiting on a futex, a condition,
+// a latch, I/O). Such a thread is not inside the heap's fast path, which makes no system call; see
+// drain_idle for why that, with the fast path closed first, makes draining its cache safe.
+bool asleep_in_kernel(int tid) noexcept {
+  // open/read, not stdio: no allocation here (it runs under the registry mutex, and this engine may
+  // serve malloc itself).
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[512];
+  const ssize_t got = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (got <= 0) return false;
+  const std::size_t n = std::size_t(got);
+  buf[n] = 0;
+  // "tid (comm) S ...": the comm may hold ')' itself, so the state follows the last one.
+  const char* last_paren = nullptr;
+  for (const char* q = buf; *q != 0; ++q) {
+    if (*q == ')') last_paren = q;
+  }
+  return last_paren != nullptr && last_paren[1] == ' ' && last_paren[2] == 'S';
+}
+
 std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
 void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(v, std::memory_order_relaxed); }
 
@@ -75,7 +108,9 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
                                                                        : fast_class_lookup::kDirectLimit),
       counters_(&counters),
       large_(upstream, counters),
+      budget_left_(std::int64_t(config.thread_cache_budget)),
       sample_rate_(std::int64_t(config.guarded_sample_rate)) {
+  policy_.budget_left = &budget_left_;
   free_bound_ = sample_rate_ == 0 ? fast_.bound() : 0;
   if (sample_rate_ != 0) guards_ = std::make_unique<guarded_pages>(map_.max_small(), "scalable");
   policy_.total_bytes = config.thread_cache_bytes;
@@ -118,6 +153,9 @@ void scalable_heap::deallocate(void* p, std::size_t bytes, std::size_t alignment
 
 void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
   if (scalable_thread_cache* tc = local()) {
+    // Against a drain by release_unused() on another thread (drain_idle).
+    std::lock_guard slow(tc->slow_mu);
+    if (tc->reopen_fast) [[unlikely]] reopen_after_drain(*tc);
     thread_class_list& l = tc->lists[c];
     void* p = l.head;
     const bool refilled = p == nullptr;
@@ -127,7 +165,7 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
       p = tc->refill(c, *central_[c], policy_, peak_);
     }
     // A refill is where an allocating thread counts towards its next sample (none on the fast path).
-    if (refilled && guards_ != nullptr && tc->count_allocations(c)) tls_last_thread_cache.fast_id = 0;
+    if (refilled && guards_ != nullptr && tc->count_allocations(c)) store_fast_id(0);
     add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     add_relaxed(l.requested_in, bytes);
@@ -147,10 +185,19 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
 
 void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept {
   if (scalable_thread_cache* tc = local()) {
+    std::lock_guard slow(tc->slow_mu);  // as in allocate_small
+    if (tc->reopen_fast) [[unlikely]] reopen_after_drain(*tc);
     thread_class_list& l = tc->lists[c];
     if (!take_credit(l.credit)) {
       tc->make_room(c, *central_[c], policy_, peak_);
-      add_relaxed(l.credit, -1);  // even if no room could be made: the list goes one over its bound
+      if (!take_credit(l.credit)) {
+        // No room: the class has no allowance (the budget is spent). Straight to the central list.
+        poison_free_block(p, map_.size(c));
+        central_[c]->give_batch(block_chain{p, p, 1}, tc->shard);
+        tc->count_passed_free(c);
+        add_relaxed(l.requested_out, bytes);
+        return;
+      }
     }
     poison_free_block(p, map_.size(c));
     *static_cast<void**>(p) = l.head;
@@ -171,7 +218,7 @@ void* scalable_heap::allocate_sampled(std::size_t c, std::size_t bytes, std::siz
   if (tc == nullptr || !tc->sample_due()) return nullptr;  // threads without a cache are not sampled
   tc->sampled(sample_rate_);
   // The fast path stays closed while the next sample is due already (rate 1: every allocation).
-  if (tc->sample_due()) tls_last_thread_cache.fast_id = 0;
+  if (tc->sample_due()) store_fast_id(0);
   else refresh_fast_id();
   void* p = guards_->allocate(bytes, alignment);
   if (p == nullptr) return nullptr;  // every slot taken: served normally
@@ -225,7 +272,7 @@ scalable_thread_cache* scalable_heap::local() noexcept {
     refresh_fast_id();
     // A sample is due on this thread (rate 1, or a new cache): its next allocation takes the slow path.
     if (guards_ != nullptr && static_cast<scalable_thread_cache*>(cache)->sample_due()) {
-      tls_last_thread_cache.fast_id = 0;
+      store_fast_id(0);
     }
   }
   return static_cast<scalable_thread_cache*>(cache);
@@ -236,6 +283,9 @@ void* scalable_heap::create_cache() {
   // Round robin: threads that start together (and so most likely run at once) get different shards.
   tc->shard = std::uint32_t(next_shard_.fetch_add(1, std::memory_order_relaxed));
   tc->sample_countdown = sample_rate_ - 1;  // rate 1: the first allocation is sampled
+  // Runs on the thread that will own the cache (thread_cache_owner::attach_slow).
+  tc->owner_tls = &tls_last_thread_cache;
+  tc->owner_tid = int(::syscall(SYS_gettid));
   return tc;
 }
 
@@ -254,7 +304,11 @@ void scalable_heap::retire_cache(void* cache, bool thread_exit) noexcept {
   auto* tc = static_cast<scalable_thread_cache*>(cache);
   // At thread exit this runs on the exiting thread: forget the cache so that a later call on this
   // thread (another thread_local's destructor) cannot reach it.
-  if (thread_exit && tls_last_thread_cache.cache == cache) tls_last_thread_cache = last_thread_cache{};  // fast_id 0
+  if (thread_exit && tls_last_thread_cache.cache == cache) {
+    store_fast_id(0);
+    tls_last_thread_cache.cache = nullptr;
+    tls_last_thread_cache.heap_id = 0;
+  }
   // What the thread changed since its last sample is published before its cache goes: left out, a
   // thread that allocated and freed one block left its block in the shared total for good, and
   // every such thread raised the peak by one more block.
@@ -267,13 +321,61 @@ void scalable_heap::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
   // block is then somewhere a span knows of). Outside the registry mutex: this takes shard locks.
   auto* tc = static_cast<scalable_thread_cache*>(cache);
   for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
+  tc->release_allowance(policy_);
   delete tc;
 }
 
-std::size_t scalable_heap::release_unused() noexcept {
-  if (scalable_thread_cache* tc = local()) {
-    for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
+void scalable_heap::reopen_after_drain(scalable_thread_cache& tc) noexcept {
+  tc.reopen_fast = false;
+  refresh_fast_id();
+  if (guards_ != nullptr && tc.sample_due()) store_fast_id(0);
+}
+
+// Draining another thread's cache, whose fast path takes no lock. Under the registry mutex (the cache
+// cannot be retired or destroyed meanwhile) and the cache's slow_mu (its owner is not in a slow path
+// of this heap), the owner's fast path is closed: its fast_id goes from this heap's id to 0, so that
+// its next call takes the slow path, which waits for slow_mu and then opens it again. The owner may
+// have read fast_id just before and still be inside a fast path: then it is running or runnable, never
+// asleep in the kernel, because the fast path makes no system call. So the cache is drained only if
+// the owner is asleep ('S') after the store was made visible; a thread that is running,
+// or was not asleep before, is left alone.
+bool scalable_heap::drain_idle(scalable_thread_cache& tc) noexcept {
+  std::unique_lock slow(tc.slow_mu, std::try_to_lock);
+  if (!slow.owns_lock() || !asleep_in_kernel(tc.owner_tid)) return false;
+  // seq_cst: the store is visible before the second look at the owner's state (a locked cmpxchg on
+  // x86-64, a full barrier); when it fails nothing was stored and the fast path was not open.
+  std::uint64_t expected = id_;
+  if (std::atomic_ref<std::uint64_t>(tc.owner_tls->fast_id)
+          .compare_exchange_strong(expected, 0, std::memory_order_seq_cst)) {
+    tc.reopen_fast = true;
   }
+  if (!asleep_in_kernel(tc.owner_tid)) return false;  // woke meanwhile: its next slow path reopens
+  for (std::size_t c = 0; c < map_.count(); ++c) tc.drain(c, *central_[c]);
+  tc.release_allowance(policy_);
+  return true;
+}
+
+std::size_t scalable_heap::cached_bytes() const {
+  std::size_t bytes = 0;
+  for_each_cache([&](void* cache) {
+    const auto& tc = *static_cast<const scalable_thread_cache*>(cache);
+    for (std::size_t c = 0; c < map_.count(); ++c) {
+      const std::int64_t n = tc.cached_seen(c);
+      if (n > 0) bytes += std::size_t(n) * map_.size(c);
+    }
+  });
+  return bytes;
+}
+
+std::size_t scalable_heap::release_unused() noexcept {
+  scalable_thread_cache* mine = local();
+  if (mine != nullptr) {
+    std::lock_guard slow(mine->slow_mu);
+    for (std::size_t c = 0; c < map_.count(); ++c) mine->drain(c, *central_[c]);
+  }
+  for_each_cache_locking([&](void* cache) {
+    if (cache != mine) drain_idle(*static_cast<scalable_thread_cache*>(cache));
+  });
   std::size_t freed = 0;
   for (auto& central : central_) freed += central->release_unused();
   return freed;

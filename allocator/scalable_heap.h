@@ -39,6 +39,10 @@ namespace allocbench::detail {
 inline constexpr std::size_t kMaxCentralShards = 64;
 // Thread caches take shards round robin, so up to this many threads each carve spans of their own.
 inline constexpr std::size_t kDefaultCentralShards = 16;
+// What all threads' caches of one resource may hold together (the sum of their bounds): 16 threads'
+// worth of the per-thread cap. Beyond that, a thread whose class grows takes allowance from one of its
+// own idle classes or caches less; release_unused() gives idle threads' allowance back.
+inline constexpr std::size_t kDefaultThreadCacheBudget = 8 * 1024 * 1024;
 
 struct scalable_heap_config {
   size_class_params classes;
@@ -47,6 +51,7 @@ struct scalable_heap_config {
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
+  std::size_t thread_cache_budget = kDefaultThreadCacheBudget;  // over all threads' caches together
   std::size_t central_shards = 0;               // shards of each central list; 0: kDefaultCentralShards
   bool fast_path = true;                        // off: every call takes the slow path (checked mode)
   // About one allocation in this many gets guard pages (allocator/guarded_pages.h); 0: none.
@@ -68,7 +73,7 @@ class scalable_heap final : private thread_cache_owner {
     // another resource (the slow path looks its cache up and remembers it), has no cache yet (its
     // first call: the slow path attaches one), or can have none (too many instances, or the thread is
     // exiting: the slow path uses the central list). One compare: see last_thread_cache::fast_id.
-    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return nullptr;
+    if (load_fast_id() != id_) [[unlikely]] return nullptr;
     // Beyond the size table (larger small classes, large blocks, sizes near SIZE_MAX), or the fast
     // path is off (bound 0 in checked mode).
     if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
@@ -78,7 +83,7 @@ class scalable_heap final : private thread_cache_owner {
   // Puts a block into this thread's cache; false when only the slow path can take it.
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     // A scope is open, or another resource's cache is this thread's last, or there is none: as above.
-    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
+    if (load_fast_id() != id_) [[unlikely]] return false;
     // Beyond the size table, the fast path is off, or sampling is on (free_bound_ is 0 then: every
     // free must first ask whether its block is guarded, in try_deallocate_sampled).
     if (bytes >= free_bound_) [[unlikely]] return false;
@@ -89,12 +94,12 @@ class scalable_heap final : private thread_cache_owner {
   // path off (bound 0) so that unchecked calls pay nothing for it: the table covers every size up to
   // kDirectLimit and max_small, whatever the bound.
   void* try_allocate_checked(std::size_t bytes, std::size_t alignment) noexcept {
-    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return nullptr;
+    if (load_fast_id() != id_) [[unlikely]] return nullptr;
     if (bytes > table_limit_) [[unlikely]] return nullptr;
     return pop_cached(bytes, alignment);
   }
   bool try_deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) noexcept {
-    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
+    if (load_fast_id() != id_) [[unlikely]] return false;
     if (bytes > table_limit_) [[unlikely]] return false;
     return push_cached(p, bytes, alignment);
   }
@@ -107,12 +112,12 @@ class scalable_heap final : private thread_cache_owner {
   // its next allocation is sent to the slow path (fast_id 0), which takes the sample.
   bool try_deallocate_sampled(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     if (guards_->owns(p)) [[unlikely]] return false;
-    if (tls_last_thread_cache.fast_id != id_) [[unlikely]] return false;
+    if (load_fast_id() != id_) [[unlikely]] return false;
     if (bytes >= fast_.bound()) [[unlikely]] return false;
     if (!push_cached(p, bytes, alignment)) [[unlikely]] return false;
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
     if (tc->count_allocations(fast_.list_offset(bytes) / sizeof(thread_class_list))) [[unlikely]] {
-      tls_last_thread_cache.fast_id = 0;
+      store_fast_id(0);
     }
     return true;
   }
@@ -136,9 +141,17 @@ class scalable_heap final : private thread_cache_owner {
   const thread_cache_policy& policy() const noexcept { return policy_; }
   std::size_t span_bytes(std::size_t c) const noexcept { return central_[c]->span_bytes(); }
 
-  // Drains the calling thread's cache, then gives every entirely free span back to upstream; returns
-  // the bytes given back. Other threads' cached blocks keep their spans.
+  // Drains the calling thread's cache and the caches of threads that are asleep in the kernel (blocked
+  // on a lock, a condition, a latch, I/O: see drain_idle), giving their allowance back to the budget;
+  // then gives parked batches back to their spans and every entirely free span back to upstream.
+  // Returns the bytes given back. Running threads' cached blocks keep their spans.
   std::size_t release_unused() noexcept;
+  // Bytes the thread caches hold now (blocks in their lists), and the budget's unused allowance.
+  std::size_t cached_bytes() const;
+  std::size_t budget_left() const noexcept {
+    const std::int64_t v = budget_left_.load(std::memory_order_relaxed);
+    return v > 0 ? std::size_t(v) : 0;
+  }
   // Gives everything back to upstream; every block handed out becomes invalid. No other thread may
   // use the heap meanwhile.
   void release_all() noexcept;
@@ -207,6 +220,10 @@ class scalable_heap final : private thread_cache_owner {
   void* allocate_large(std::size_t bytes, std::size_t alignment);
   void deallocate_large(void* p, std::size_t bytes) noexcept;
   void fold_into_extras(scalable_thread_cache& tc) noexcept;
+  // Another thread's cache, drained if its owner is asleep in the kernel; false if it was not.
+  bool drain_idle(scalable_thread_cache& tc) noexcept;
+  // The owner's side of drain_idle: after a drain closed this thread's fast path, open it again.
+  void reopen_after_drain(scalable_thread_cache& tc) noexcept;
   // A guarded block when this thread's sample is due (and a slot is free), else nullptr.
   void* allocate_sampled(std::size_t c, std::size_t bytes, std::size_t alignment) noexcept;
   void deallocate_guarded(void* p, std::size_t bytes, std::size_t alignment) noexcept;
@@ -235,6 +252,7 @@ class scalable_heap final : private thread_cache_owner {
   std::atomic<std::uint64_t> large_deallocations_{0};
   std::atomic<std::uint64_t> large_bytes_in_{0};
   std::atomic<std::uint64_t> large_bytes_out_{0};
+  std::atomic<std::int64_t> budget_left_;      // thread_cache_policy::budget_left
   std::atomic<std::uint64_t> next_shard_{0};  // the next thread cache's shard (taken modulo the count)
   std::int64_t sample_rate_;                   // guarded_sample_rate
   std::unique_ptr<guarded_pages> guards_;      // null unless sampling

@@ -35,13 +35,16 @@ std::int64_t scalable_thread_cache::live_seen(std::size_t c) const noexcept {
 }
 
 bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy) noexcept {
-  class_state& s = state_[c];
   const std::size_t more = policy.batch[c];
-  if (std::size_t(s.max) + more > policy.max_blocks[c]) return false;
+  if (std::size_t(max_of(c)) + more > policy.max_blocks[c]) return false;
   while (max_bytes_ + more * policy.size[c] > policy.total_bytes) {
     if (!steal_allowance(c, policy)) return false;
   }
-  s.max += std::int64_t(more);
+  // The resource-wide budget: what this cache gives up from an idle class goes back to it first.
+  while (!policy.take_budget(more * policy.size[c])) {
+    if (!steal_allowance(c, policy)) return false;
+  }
+  set_max(c, max_of(c) + std::int64_t(more));
   move_credit(c, std::int64_t(more));
   max_bytes_ += more * policy.size[c];
   return true;
@@ -57,10 +60,11 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
     next_victim_ = (next_victim_ + 1) % kMaxClasses;
     if (v == c) continue;
     const std::int64_t less = policy.batch[v];
-    if (less == 0 || state_[v].max < less || lists[v].credit.load(std::memory_order_relaxed) < less) continue;
-    state_[v].max -= less;
+    if (less == 0 || max_of(v) < less || lists[v].credit.load(std::memory_order_relaxed) < less) continue;
+    set_max(v, max_of(v) - less);
     move_credit(v, -less);
     max_bytes_ -= std::size_t(less) * policy.size[v];
+    policy.give_budget(std::size_t(less) * policy.size[v]);
     return true;
   }
   return false;
@@ -116,6 +120,17 @@ void scalable_thread_cache::drain(std::size_t c, class_central_list& central) no
   if (n > 0) central.give(lists[c].head, std::size_t(n));
   lists[c].head = nullptr;
   move_credit(c, n);  // credit = max
+}
+
+void scalable_thread_cache::release_allowance(const thread_cache_policy& policy) noexcept {
+  for (std::size_t c = 0; c < kMaxClasses; ++c) {
+    const std::int64_t max = max_of(c);
+    if (max == 0) continue;
+    move_credit(c, -max);  // the list is empty: credit was max
+    set_max(c, 0);
+  }
+  policy.give_budget(max_bytes_);
+  max_bytes_ = 0;
 }
 
 void scalable_thread_cache::drop_all() noexcept {

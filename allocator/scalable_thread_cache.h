@@ -25,8 +25,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include "allocator/class_central_list.h"
+#include "allocator/last_thread_cache.h"
 #include "allocator/live_bytes_peak.h"
 #include "allocator/size_class_map.h"
 #include "allocator/stats_counters.h"  // kCacheLine
@@ -88,6 +90,20 @@ none_left:
 // What bounds every thread's cache of one resource (fixed at construction).
 struct thread_cache_policy {
   std::size_t total_bytes = 0;                              // cap on the sum of max * size
+  // The resource's thread_cache_budget: allowance (max * size) not yet taken by any of its caches.
+  // A cache takes a batch's worth from it when a class's bound grows and gives it back when the
+  // bound shrinks or the cache goes, so the caches of all threads together never allow more.
+  // nullptr: no budget (unit tests of one cache).
+  std::atomic<std::int64_t>* budget_left = nullptr;
+  bool take_budget(std::size_t bytes) const noexcept {
+    if (budget_left == nullptr) return true;
+    if (budget_left->fetch_sub(std::int64_t(bytes), std::memory_order_relaxed) >= std::int64_t(bytes)) return true;
+    budget_left->fetch_add(std::int64_t(bytes), std::memory_order_relaxed);
+    return false;
+  }
+  void give_budget(std::size_t bytes) const noexcept {
+    if (bytes != 0 && budget_left != nullptr) budget_left->fetch_add(std::int64_t(bytes), std::memory_order_relaxed);
+  }
   std::uint32_t size[size_class_map::kMaxClasses] = {};
   std::uint32_t batch[size_class_map::kMaxClasses] = {};        // blocks per refill or flush
   std::uint32_t max_blocks[size_class_map::kMaxClasses] = {};   // cap on a class's max
@@ -171,9 +187,12 @@ class alignas(kCacheLine) scalable_thread_cache {
 
   // Blocks list c holds now (owning thread, or under the registry mutex).
   std::int64_t cached(std::size_t c) const noexcept {
-    return state_[c].max - lists[c].credit.load(std::memory_order_relaxed);
+    return max_of(c) - lists[c].credit.load(std::memory_order_relaxed);
   }
-  std::size_t max_blocks(std::size_t c) const noexcept { return state_[c].max; }
+  // The same read by another thread while the owner runs (cached_bytes): each count is atomic, so the
+  // figure is exact while the owner is idle and within a batch of the truth while it runs.
+  std::int64_t cached_seen(std::size_t c) const noexcept { return cached(c); }
+  std::size_t max_blocks(std::size_t c) const noexcept { return std::size_t(max_of(c)); }
 
   // List c is empty: takes a batch from `central` (an upstream throw propagates, nothing changed)
   // and pops one block of it. The caller counts the allocation and adds its credit back.
@@ -188,6 +207,29 @@ class alignas(kCacheLine) scalable_thread_cache {
   // Gives every block of list c back to `central` (thread exit, destruction, release_unused).
   void drain(std::size_t c, class_central_list& central) noexcept;
 
+  // A free that found no room even after make_room (the class has no allowance: the budget is
+  // spent): the caller gives the block to the central list itself; this counts the free.
+  void count_passed_free(std::size_t c) noexcept {
+    add_relaxed(lists[c].credit, -1);  // the deallocation, as the fast path counts it ...
+    move_credit(c, 1);                 // ... and the block leaving the list again
+  }
+
+  // Sets every class's bound to 0 (the lists must be empty: drain first) and gives the allowance
+  // back to the budget; also when the cache goes away.
+  void release_allowance(const thread_cache_policy& policy) noexcept;
+  // The allowance this cache holds (sum of max * size).
+  std::size_t allowance_bytes() const noexcept { return max_bytes_; }
+
+  // Slow-path lock and identity, for release_unused() on another thread (scalable_heap.cc). The
+  // owner holds slow_mu while its slow paths touch the lists; another thread drains the cache only
+  // holding it, with the owner asleep in the kernel (so not inside the lock-free fast path) and its
+  // fast path closed (its fast_id set to 0 first). reopen_fast (guarded by slow_mu): the owner's
+  // next slow path opens its fast path again.
+  std::mutex slow_mu;
+  last_thread_cache* owner_tls = nullptr;
+  int owner_tid = 0;
+  bool reopen_fast = false;
+
   // Forgets every block without giving it back (release(): the spans are going away).
   void drop_all() noexcept;
 
@@ -197,10 +239,15 @@ class alignas(kCacheLine) scalable_thread_cache {
  private:
   // Slow-path state of one class.
   struct class_state {
-    std::int64_t max = 0;      // blocks the list may hold now
+    // Blocks the list may hold now. Written by the owner's slow paths (or a drain holding slow_mu),
+    // read by cached_bytes() on other threads: hence atomic (relaxed).
+    std::atomic<std::int64_t> max{0};
     std::int64_t sampled = 0;  // live() at the last sample
     std::int64_t counted = 0;  // allocations at the last count_allocations
   };
+
+  std::int64_t max_of(std::size_t c) const noexcept { return state_[c].max.load(std::memory_order_relaxed); }
+  void set_max(std::size_t c, std::int64_t v) noexcept { state_[c].max.store(v, std::memory_order_relaxed); }
 
   // A change of list c's credit that is not an allocation's or a deallocation's (owning thread, or a
   // retired cache): credit and credit_moved move together, inside the class's move sequence.

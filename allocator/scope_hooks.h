@@ -31,7 +31,7 @@ inline constinit thread_local scope_frame* tls_scope_top = nullptr;
 // Keeps the scalable fast path's key in step with the scope stack: that path tests only
 // tls_last_thread_cache.fast_id, which must not match any heap while a scope is open.
 inline void refresh_fast_id() noexcept {
-  tls_last_thread_cache.fast_id = tls_scope_top == nullptr ? tls_last_thread_cache.heap_id : 0;
+  store_fast_id(tls_scope_top == nullptr ? tls_last_thread_cache.heap_id : 0);
 }
 
 // Every change of the scope stack goes through here.

@@ -61,6 +61,7 @@ void span_arena::adopt_span(void* p) noexcept {
                                   static_cast<std::byte*>(p) + first_offset_, capacity_, shard_};
   push_front(available_, s);
   ++spans_;
+  ++free_spans_;
   bytes_held_.fetch_add(span_bytes_, std::memory_order_relaxed);
   counters_->on_upstream_acquire(span_bytes_);
 }
@@ -71,6 +72,7 @@ std::size_t span_arena::take(block_chain& out, std::size_t n) {
   while (moved < n) {
     span_header* s = available_.head;
     if (s == nullptr) break;  // a short batch beats asking upstream for a span that may not be needed
+    if (s->free_count == capacity_) --free_spans_;
     for (; moved < n && s->free_count > 0; ++moved, --s->free_count) {
       void* block = s->free;
       if (block != nullptr) {
@@ -97,20 +99,37 @@ void span_arena::give(void* block) noexcept {
     unlink(full_, s);
     push_front(available_, s);
   }
-  if (++s->free_count == capacity_ && s != available_.tail) {
+  if (++s->free_count == capacity_) {
+    ++free_spans_;
     // Entirely free: to the back, so that takes fill partly used spans first and this one can go
-    // back upstream at the next release_unused().
-    unlink(available_, s);
-    push_back(available_, s);
+    // back upstream (detach_surplus_span, release_unused).
+    if (s != available_.tail) {
+      unlink(available_, s);
+      push_back(available_, s);
+    }
   }
 }
 
-void span_arena::give_back(span_header* s) noexcept {
-  unpoison_block(s, span_bytes_);  // its free blocks were poisoned (asan_poison.h); upstream reuses it
-  upstream_->deallocate(s, span_bytes_, span_bytes_);
+void* span_arena::detach_surplus_span() noexcept {
+  if (free_spans_ <= kKeptFreeSpans) return nullptr;
+  span_header* s = available_.tail;  // entirely free spans are the list's tail
+  unlink(available_, s);
   --spans_;
+  --free_spans_;
+  return s;
+}
+
+void span_arena::return_span(void* span) noexcept {
+  unpoison_block(span, span_bytes_);  // its free blocks were poisoned (asan_poison.h); upstream reuses it
+  upstream_->deallocate(span, span_bytes_, span_bytes_);
   bytes_held_.fetch_sub(span_bytes_, std::memory_order_relaxed);
   counters_->on_upstream_release(span_bytes_);
+}
+
+void span_arena::give_back(span_header* s) noexcept {
+  if (s->free_count == capacity_) --free_spans_;
+  --spans_;
+  return_span(s);
 }
 
 std::size_t span_arena::release_unused() noexcept {

@@ -80,6 +80,16 @@ class span_arena {
   // Gives back one block this arena handed out.
   void give(void* block) noexcept;
 
+  // Entirely free spans beyond kKeptFreeSpans leave the arena one at a time (under the caller's lock),
+  // to go back upstream through return_span once the lock is let go: a shard keeps one free span for
+  // its next refill and gives the rest back as they empty (a server's memory shrinks after a peak
+  // without a call to release_unused, and a thread's exit does not leave its spans behind).
+  static constexpr std::size_t kKeptFreeSpans = 1;
+  void* detach_surplus_span() noexcept;
+  // The one place a span goes back to upstream (detached first, or from release_unused/release_all).
+  // Touches no arena state but atomics, so it needs no lock.
+  void return_span(void* span) noexcept;
+
   // Gives every entirely free span back to upstream; returns the bytes given back.
   std::size_t release_unused() noexcept;
   // Gives every span back; every block handed out becomes invalid.
@@ -126,6 +136,7 @@ class span_arena {
   span_list available_;  // spans with at least one free block; entirely free ones towards the back
   span_list full_;       // spans with none
   std::size_t spans_ = 0;
+  std::size_t free_spans_ = 0;  // spans whose every block is free (a suffix of available_)
   std::uint32_t shard_;
   std::atomic<std::size_t> bytes_held_{0};
 };

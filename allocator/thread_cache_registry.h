@@ -101,6 +101,16 @@ class thread_cache_owner {
     unlock_registry();
   }
 
+  // As for_each_cache, for release_unused(): the visitor may take the owner's own locks (a cache's
+  // slow-path lock, with try_lock only, since its owner may hold it while an upstream call attaches
+  // a cache; a central list's locks, under which nobody takes the registry mutex). No upstream calls.
+  template <class F>
+  void for_each_cache_locking(F&& visit) {
+    lock_registry();
+    for (void* c : caches_) visit(c);
+    unlock_registry();
+  }
+
   void destroy_all_caches() noexcept;
 
  private:

@@ -41,6 +41,9 @@ nlohmann::json one_run(const allocator_entry& e, const std::vector<thread_trace>
     j["overhead_ratio"] = s.overhead_ratio();
     j["peak_live_bytes"] = s.peak_live_bytes;
     j["contention_events"] = s.contention_events;
+    // Upstream bytes: the most held during the run, and what is still held with everything freed.
+    j["peak_bytes_held"] = s.peak_bytes_held;
+    j["bytes_held"] = s.bytes_held;
     consistent = consistent && s.live_blocks == 0 && s.live_bytes == 0 && s.allocations == s.deallocations;
   }
   j["consistent"] = consistent;

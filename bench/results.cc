@@ -42,6 +42,7 @@ std::vector<summary_row> summarize(const std::vector<nlohmann::json>& outputs) {
       row.reps = int(reps.size());
       row.family = reps.front()->at("family").get<std::string>();
       std::vector<double> mops, a50, a99, a999, f50, f99, f999, overhead, peak_live, rss, contention;
+      std::vector<double> peak_held, held;
       for (const nlohmann::json* r : reps) {
         mops.push_back(r->at("mops").get<double>());
         a50.push_back(r->at("allocate_ns").at("p50").get<double>());
@@ -54,6 +55,8 @@ std::vector<summary_row> summarize(const std::vector<nlohmann::json>& outputs) {
         if (r->contains("overhead_ratio")) overhead.push_back(r->at("overhead_ratio").get<double>());
         if (r->contains("peak_live_bytes")) peak_live.push_back(r->at("peak_live_bytes").get<double>());
         if (r->contains("contention_events")) contention.push_back(r->at("contention_events").get<double>());
+        if (r->contains("peak_bytes_held")) peak_held.push_back(r->at("peak_bytes_held").get<double>());
+        if (r->contains("bytes_held")) held.push_back(r->at("bytes_held").get<double>());
         row.consistent = row.consistent && r->at("consistent").get<bool>();
       }
       row.mops_median = median(mops);
@@ -69,6 +72,8 @@ std::vector<summary_row> summarize(const std::vector<nlohmann::json>& outputs) {
       if (!overhead.empty()) row.overhead_ratio = median(overhead);
       if (!peak_live.empty()) row.peak_live_bytes = std::uint64_t(median(peak_live));
       if (!contention.empty()) row.contention_events = std::uint64_t(median(contention));
+      if (!peak_held.empty()) row.peak_bytes_held = std::uint64_t(median(peak_held));
+      if (!held.empty()) row.bytes_held = std::uint64_t(median(held));
       if (auto it = measures.find(key); it != measures.end()) {
         row.overhead_ratio = it->second->at("overhead_ratio").get<double>();
         row.peak_live_bytes = it->second->at("peak_live_bytes").get<std::uint64_t>();
@@ -102,6 +107,8 @@ nlohmann::json to_json(const summary_row& r) {
   j["overhead_ratio"] = r.overhead_ratio ? nlohmann::json(*r.overhead_ratio) : nlohmann::json(nullptr);
   j["peak_live_bytes"] = r.peak_live_bytes ? nlohmann::json(*r.peak_live_bytes) : nlohmann::json(nullptr);
   j["contention_events"] = r.contention_events ? nlohmann::json(*r.contention_events) : nlohmann::json(nullptr);
+  j["peak_bytes_held"] = r.peak_bytes_held ? nlohmann::json(*r.peak_bytes_held) : nlohmann::json(nullptr);
+  j["bytes_held"] = r.bytes_held ? nlohmann::json(*r.bytes_held) : nlohmann::json(nullptr);
   j["ratio_to_glibc"] = r.ratio_to_glibc ? nlohmann::json(*r.ratio_to_glibc) : nlohmann::json(nullptr);
   return j;
 }

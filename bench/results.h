@@ -22,6 +22,8 @@ struct summary_row {
   std::optional<std::uint64_t> peak_live_bytes;
   std::optional<std::uint64_t> contention_events;  // ours only
   std::uint64_t peak_rss_kib = 0;
+  std::optional<std::uint64_t> peak_bytes_held;  // ours only: upstream bytes, most during the run
+  std::optional<std::uint64_t> bytes_held;       // ours only: still held once everything was freed
   bool consistent = true;                       // every rep freed all it allocated
   std::optional<double> ratio_to_glibc;         // mops_median / glibc's at the same thread count
 };

@@ -45,7 +45,8 @@ void spin_until_count(const std::atomic<int>& n, int target) {
   while (n.load(std::memory_order_acquire) < target) std::this_thread::yield();
 }
 
-bool is_allocating(op_kind k) { return k == op_kind::allocate || k == op_kind::send; }
+// A batch_receive frees a whole batch: not one call's latency, so it is not sampled.
+bool is_allocating(op_kind k) { return k == op_kind::allocate || k == op_kind::send || k == op_kind::batch_send; }
 bool is_freeing(op_kind k) { return k == op_kind::deallocate || k == op_kind::receive; }
 
 void thread_body(const thread_trace& trace, std::pmr::memory_resource& target, const run_settings& settings,

@@ -41,6 +41,32 @@ class spsc_queue {
     return next == producer_.head_seen;
   }
 
+  // Batches (ring.batch > 1): whether `n` more blocks fit (producer only) ...
+  bool room_for(std::size_t n) noexcept {
+    if (free_seen() >= n) return true;
+    producer_.head_seen = head_.load(std::memory_order_acquire);
+    return free_seen() >= n;
+  }
+  // ... whether at least `n` blocks are queued (consumer only) ...
+  bool holds(std::size_t n) noexcept {
+    if (used_seen() >= n) return true;
+    consumer_.tail_seen = tail_.load(std::memory_order_acquire);
+    return used_seen() >= n;
+  }
+  // ... and the whole batch pushed, or popped, with one publication: room_for(n), holds(n) first.
+  void push_many(const handed_block* b, std::size_t n) noexcept {
+    std::size_t tail = producer_.tail;
+    for (std::size_t i = 0; i < n; ++i, tail = advance(tail)) slots_[tail] = b[i];
+    producer_.tail = tail;
+    tail_.store(tail, std::memory_order_release);
+  }
+  void pop_many(handed_block* out, std::size_t n) noexcept {
+    std::size_t head = consumer_.head;
+    for (std::size_t i = 0; i < n; ++i, head = advance(head)) out[i] = slots_[head];
+    consumer_.head = head;
+    head_.store(head, std::memory_order_release);
+  }
+
   bool try_pop(handed_block& out) noexcept {
     const std::size_t head = consumer_.head;
     if (head == consumer_.tail_seen) {
@@ -55,6 +81,11 @@ class spsc_queue {
 
  private:
   std::size_t advance(std::size_t i) const noexcept { return i + 1 == slots_.size() ? 0 : i + 1; }
+  std::size_t distance(std::size_t from, std::size_t to) const noexcept {
+    return to >= from ? to - from : to + slots_.size() - from;
+  }
+  std::size_t free_seen() const noexcept { return slots_.size() - 1 - distance(producer_.head_seen, producer_.tail); }
+  std::size_t used_seen() const noexcept { return distance(consumer_.head, consumer_.tail_seen); }
 
   std::vector<handed_block> slots_;
   alignas(64) std::atomic<std::size_t> head_{0};  // written by the consumer

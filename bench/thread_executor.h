@@ -48,6 +48,11 @@ class thread_executor {
         sizes_(trace.slots, 0),
         map_(&counting_),
         umap_(&counting_) {
+    if (trace.batch > 1) {
+      batch_ = trace.batch;
+      pending_.reserve(batch_);
+      received_.resize(batch_);
+    }
     tensors_.reserve(trace.slots);
     for (std::uint32_t i = 0; i < trace.slots; ++i) tensors_.emplace_back(&counting_);
     if (trace.uses_buffers) {
@@ -127,6 +132,8 @@ class thread_executor {
         return true;
       case op_kind::send: return send_or_receive(o.size);
       case op_kind::receive: return receive_or_send(o.size);
+      case op_kind::batch_send: return batch_send(o.size);
+      case op_kind::batch_receive: return batch_receive(o.size);
     }
     return true;
   }
@@ -137,6 +144,8 @@ class thread_executor {
 
   // Frees whatever the timed loop left live (a run stopped by time stops mid-trace).
   void release_all() {
+    for (const handed_block& b : pending_) deallocate(b.ptr, b.size);  // a batch not sent yet
+    pending_.clear();
     for (std::uint32_t s = 0; s < slots_.size(); ++s) {
       if (slots_[s] != nullptr) {
         deallocate(slots_[s], sizes_[s]);
@@ -196,6 +205,35 @@ class thread_executor {
     deallocate(b.ptr, b.size);
     return true;
   }
+  // Batches: the same rules with whole batches. A full batch waits for room for all of it (freeing
+  // received batches meanwhile), and a receive that finds no whole batch queued allocates instead.
+  // The ring cannot deadlock: a thread is stuck only when its outbound queue lacks room for a batch
+  // and its inbound holds less than one; batches travel whole, so that inbound is empty, and its
+  // feeder (capacity >= batch) has room to send.
+  bool batch_send(std::uint32_t size) {
+    pending_.push_back(handed_block{allocate(size), size});
+    if (pending_.size() < batch_) return true;
+    for (;;) {
+      if (ring_.outbound->room_for(batch_)) {
+        ring_.outbound->push_many(pending_.data(), batch_);
+        pending_.clear();
+        return true;
+      }
+      if (pop_batch()) continue;
+      if (stuck()) return false;
+    }
+  }
+  bool batch_receive(std::uint32_t size) {
+    if (pop_batch()) return true;
+    return batch_send(size);
+  }
+  bool pop_batch() {
+    if (!ring_.inbound->holds(batch_)) return false;
+    ring_.inbound->pop_many(received_.data(), batch_);
+    for (std::size_t i = 0; i < batch_; ++i) deallocate(received_[i].ptr, received_[i].size);
+    return true;
+  }
+
   bool stuck() const {
     if (ring_.predecessor_done->load(std::memory_order_acquire) || ring_.stop->load(std::memory_order_relaxed)) {
       return true;
@@ -207,6 +245,9 @@ class thread_executor {
   std::pmr::memory_resource* target_;
   std::size_t alignment_;
   ring_links ring_;
+  std::size_t batch_ = 1;                // ring.batch
+  std::vector<handed_block> pending_;    // the batch being filled
+  std::vector<handed_block> received_;   // a batch being freed
   counting_resource counting_;
   std::uint64_t raw_allocations_ = 0;
   std::uint64_t raw_deallocations_ = 0;

@@ -224,7 +224,16 @@ thread_trace ring_trace(const workload_config& w, std::uint64_t seed) {
   const size_sampler draw(w.sizes);
   thread_trace t;
   t.handoff = true;
-  t.ops.reserve(w.ops_per_thread);
+  t.ops.reserve(w.ops_per_thread + w.ring_batch);
+  if (w.ring_batch > 1) {
+    // Batches: fill one (batch sends), then free one received; the runner substitutes as above.
+    t.batch = std::uint32_t(w.ring_batch);
+    while (t.ops.size() < w.ops_per_thread) {
+      for (std::size_t k = 0; k < w.ring_batch; ++k) t.ops.push_back(op{op_kind::batch_send, 0, draw(rng)});
+      t.ops.push_back(op{op_kind::batch_receive, 0, draw(rng)});
+    }
+    return t;
+  }
   for (std::size_t i = 0; i < w.ops_per_thread; ++i) {
     if (uniform01(rng) < w.allocate_probability) {
       t.ops.push_back(op{op_kind::send, 0, draw(rng)});

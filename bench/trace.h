@@ -26,6 +26,9 @@ enum class op_kind : std::uint8_t {
   umap_erase,
   send,           // ring_handoff: allocate `size` bytes and hand the block to the next thread
   receive,        // ring_handoff: free a block the previous thread handed over
+  batch_send,     // ring_handoff with batch > 1: allocate `size` bytes into the batch being filled;
+                  // a full batch goes to the next thread whole
+  batch_receive,  // ring_handoff with batch > 1: free every block of one batch the previous thread sent
 };
 
 struct op {
@@ -40,6 +43,7 @@ struct thread_trace {
   bool uses_maps = false;
   bool uses_buffers = false;  // the executor builds its tensor_buffer slots only when they are used
   bool handoff = false;     // ring_handoff: the runner wires the threads into a ring of queues
+  std::uint32_t batch = 1;  // ring_handoff: blocks per handed-over batch (batch_send / batch_receive when > 1)
 };
 
 // One trace per thread, for `threads` threads (thread i's generator is seeded from seed and i).

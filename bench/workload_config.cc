@@ -207,9 +207,18 @@ workload_config parse_workload(const nlohmann::json& doc, const std::string& sou
   }
   if (w.pattern == workload_pattern::ring_handoff && root.has("ring")) {
     const json_fields f = root.object("ring");
-    f.reject_unknown({"queue_capacity"});
+    f.reject_unknown({"queue_capacity", "batch"});
     w.queue_capacity = f.size_or("queue_capacity", 256);
     if (w.queue_capacity < 1 || w.queue_capacity > 65536) f.fail("queue_capacity", "must be 1..65536");
+    w.ring_batch = f.size_or("batch", 1);
+    if (w.ring_batch < 1 || w.ring_batch > 4096) {
+      f.fail("batch", "must be 1..4096, got " + std::to_string(w.ring_batch));
+    }
+    // A batch is sent whole, so the queue must hold at least one.
+    if (w.ring_batch > w.queue_capacity) {
+      f.fail("batch", "must be at most queue_capacity (" + std::to_string(w.queue_capacity) + "), got " +
+                          std::to_string(w.ring_batch));
+    }
   }
   if (w.pattern == workload_pattern::requests) {
     const json_fields f = root.object("requests");

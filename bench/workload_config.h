@@ -34,7 +34,13 @@
 //     "tensor_resize_probability": 0.0,    optional (0), in [0, 1): chance that an operation resizes a
 //                                            live tensor or tensor_buffer to a freshly drawn size instead
 //                                            (grow or shrink; the contents are kept)
-//     "ring": {"queue_capacity": 256},     ring_handoff only: blocks in flight per thread pair, 1..65536
+//     "ring": {"queue_capacity": 256,      ring_handoff only: blocks in flight per thread pair, 1..65536
+//              "batch": 1},                blocks handed over as one batch, 1..4096 and <= queue_capacity
+//                                            (1: block by block). With batch > 1 each thread allocates
+//                                            `batch` blocks into a batch, sends the full batch to the
+//                                            next thread and then frees every block of one batch it
+//                                            received (a learner freeing an actor's batch);
+//                                            allocate_probability is not used then
 //     "requests": {"in_flight": 4,         requests only: concurrent requests per thread, 1..1024
 //                  "tokens": [16, 256],    tokens per request, uniform in [lo, hi], 1 <= lo <= hi <= 65536
 //                  "token_floats": 64} }   floats the request's activation tensor (a tensor_buffer of
@@ -109,6 +115,7 @@ struct workload_config {
   double carrier_weights[kCarrierCount] = {1, 0, 0, 0, 0};  // indexed by carrier; lifetimes' default
   double tensor_resize_probability = 0.0;
   std::size_t queue_capacity = 256;
+  std::size_t ring_batch = 1;  // ring.batch
   std::size_t requests_in_flight = 4;
   std::uint32_t min_tokens = 16, max_tokens = 256;
   std::uint32_t token_floats = 64;

@@ -26,7 +26,7 @@ TEST(WorkloadConfig, EveryShippedWorkloadParses) {
     EXPECT_EQ(w.threads, (std::vector<int>{1, 2, 4, 8, 16}));
     ++n;
   }
-  EXPECT_EQ(n, 7);
+  EXPECT_EQ(n, 8);
 }
 
 // The origin report's four workloads, exactly as its harness defines them (seed-workloads notes).
@@ -216,6 +216,7 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{"bad_threads.json", "threads", "each thread count must be 1..256"},
                       bad_case{"bad_pattern.json", "pattern", "must be one of live_set, ring_handoff, requests"},
                       bad_case{"bad_ring_section.json", "ring", "only goes with"},
+                      bad_case{"bad_ring_batch.json", "ring.batch", "must be at most queue_capacity (32), got 64"},
                       bad_case{"bad_requests_tokens.json", "requests.tokens", "must lie within"},
                       bad_case{"bad_syntax.json", "", "invalid JSON"},
                       bad_case{"bad_size_zero.json", "sizes.list[0]", "a size must be"},

@@ -63,8 +63,8 @@ memory_estimate estimate_memory(const workload_config& w) {
       blocks_field = "live_cap";
       break;
     case workload_pattern::ring_handoff:
-      // Each thread's outbound queue holds up to queue_capacity blocks.
-      blocks = mul(w.queue_capacity, item);
+      // Each thread's outbound queue holds up to queue_capacity blocks, plus the batch it is filling.
+      blocks = mul(add(w.queue_capacity, w.ring_batch > 1 ? w.ring_batch : 0), item);
       blocks_field = "ring.queue_capacity";
       break;
     case workload_pattern::requests: {

@@ -53,6 +53,7 @@
 //       "max_batch": 32,                  optional (32), most blocks per batch (2..1024)
 //       "class_cache_batches": 8,         optional (8), most batches a thread caches per class
 //       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total
+//       "thread_cache_budget": 8388608,   optional (8 MiB), most bytes all threads' caches hold together
 //       "central_shards": 0,              optional (0 = 16), 0..64: shards of each
 //                                         class's central list, each with its own spans and lock
 //       "guarded_sample_rate": 0,         optional (0 = off): about one small allocation in N gets

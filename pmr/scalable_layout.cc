@@ -10,7 +10,7 @@ std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields
                                                                std::pmr::memory_resource* upstream) {
   node.reject_unknown({"type", "classes", "small_step", "small_step_limit", "classes_per_doubling",
                        "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches",
-                       "thread_cache_bytes", "central_shards", "guarded_sample_rate", "checked"});
+                       "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked"});
   scalable_options o;
   if (node.has("classes")) {
     // An explicit list replaces the spacing fields; naming both would leave one silently unused.
@@ -40,6 +40,7 @@ std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields
   o.max_batch = node.size_or("max_batch", o.max_batch);
   o.class_cache_batches = node.size_or("class_cache_batches", o.class_cache_batches);
   o.thread_cache_bytes = node.size_or("thread_cache_bytes", o.thread_cache_bytes);
+  o.thread_cache_budget = node.size_or("thread_cache_budget", o.thread_cache_budget);
   o.central_shards = node.size_or("central_shards", o.central_shards);
   o.guarded_sample_rate = node.size_or("guarded_sample_rate", o.guarded_sample_rate);
   o.checked = node.boolean_or("checked", o.checked);

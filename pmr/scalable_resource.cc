@@ -26,6 +26,7 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
   c.max_batch = o.max_batch;
   c.class_cache_batches = o.class_cache_batches;
   c.thread_cache_bytes = o.thread_cache_bytes;
+  c.thread_cache_budget = o.thread_cache_budget;
   c.central_shards = o.central_shards;
   // Checked mode must see every call, so it turns the unchecked fast path off; its own calls use the
   // same per-thread lists through try_allocate_checked.

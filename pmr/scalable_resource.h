@@ -30,9 +30,10 @@
 // Upstream calls of different classes may run at once: the upstream must be thread-safe.
 //
 // Memory: spans are span_bytes (a power of two, larger for large classes so that a span holds at
-// least 8 blocks), aligned to their size, from upstream. release_unused() gives back every span whose
-// blocks are all free in the central lists (after draining the calling thread's cache; blocks cached
-// by other threads keep their spans); release() and the destructor give back everything.
+// least 8 blocks), aligned to their size, from upstream. All threads' caches together are bounded by
+// thread_cache_budget. release_unused() gives back every span whose blocks are all free in the
+// central lists (after draining the calling thread's cache and idle threads' caches; blocks cached by
+// running threads keep their spans); release() and the destructor give back everything.
 //
 // Statistics: exact counts (each thread counts in its own cache; stats() sums the caches under the
 // registry mutex). peak_live_bytes is sampled on the slow paths and raised to the live figure by each
@@ -80,6 +81,11 @@ struct scalable_options {
   std::size_t max_batch = 32;             // ... but at most this many blocks (2..1024), at least 2
   std::size_t class_cache_batches = 8;    // a thread caches at most this many batches of a class
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all its classes
+  // What all threads' caches of this resource may hold together (the sum of their bounds), at most
+  // 1 GiB; 8 MiB by default (16 threads at thread_cache_bytes). A thread whose class would grow past
+  // it takes allowance from its own idle classes, else caches less (frees go to the central lists);
+  // release_unused() gives idle threads' allowance back. 0: no thread caches blocks at all.
+  std::size_t thread_cache_budget = detail::kDefaultThreadCacheBudget;
   // Each class's central list is split into this many shards (0..64; 0: 16), each with its own spans
   // and lock; thread caches take them round robin and refill from theirs, so threads do not get
   // blocks from the same spans (small blocks sharing a cache line with another thread's).
@@ -122,9 +128,15 @@ class scalable_resource final : public instrumented_resource {
   // write_after_free report for each overwritten one). Does nothing when unchecked.
   void flush_quarantine() override;
 
-  // Drains the calling thread's cache, then gives every span whose blocks are all free back to
-  // upstream. Returns the bytes given back. Live blocks are untouched; safe while other threads run.
+  // Callable from any thread, safe while other threads run: drains the calling thread's cache and
+  // those of threads that are idle (asleep in the kernel: blocked on a lock, condition, latch or I/O),
+  // whose allowance goes back to thread_cache_budget; then gives parked batches back to their spans and
+  // every span whose blocks are all free back to upstream. Returns the bytes given back. Live blocks
+  // are untouched; blocks cached by running threads keep their spans.
   std::size_t release_unused();
+  // Bytes all threads' caches hold now (exact while they are idle; within a batch per class and
+  // thread while they run). At most thread_cache_budget after a thread's free.
+  std::size_t cached_bytes() const { return heap_.cached_bytes(); }
 
   resource_stats stats() const override;
   void release() override;

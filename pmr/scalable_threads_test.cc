@@ -214,7 +214,8 @@ TEST(ScalableThreads, ReleaseUnusedAfterAPeakKeepsLiveBlocks) {
   const std::size_t released = r.release_unused();
   const resource_stats after = r.stats();
   EXPECT_GT(released, 0u);
-  EXPECT_EQ(after.bytes_held, peak.bytes_held - released);
+  // Spans beyond a shard's one spare went back as they emptied; release_unused gave back the rest.
+  EXPECT_LE(after.bytes_held, peak.bytes_held - released);
   EXPECT_LT(after.bytes_held, peak.bytes_held / 4);
   EXPECT_EQ(up.outstanding_bytes(), after.bytes_held);
   EXPECT_GE(after.peak_live_bytes, peak.live_bytes);
