@@ -38,8 +38,8 @@ inline constexpr std::uint64_t kSmallCodes = std::uint64_t(1) << 32;  // below: 
 
 // Set once the heap is built (first call); never unset: the heap is never destroyed, so threads and
 // exit handlers running after main may still allocate and free.
-[[gnu::visibility("hidden")]] extern detail::scalable_heap* g_heap;
-[[gnu::visibility("hidden")]] extern page_map g_pages;
+extern detail::scalable_heap* g_heap;
+extern page_map g_pages;
 
 inline detail::scalable_heap* heap() noexcept { return __atomic_load_n(&g_heap, __ATOMIC_ACQUIRE); }
 
