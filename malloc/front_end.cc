@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "malloc/bootstrap_arena.h"
+#include "malloc/large_blocks.h"
 #include "malloc/layout_config.h"
 #include "malloc/os_pages.h"
 #include "malloc/span_source.h"
@@ -65,9 +66,7 @@ bool g_print_stats = false;
 int g_stats_fd = STDERR_FILENO;
 pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
 
-std::uint64_t g_large_allocations = 0;  // atomics through __atomic builtins (no static constructors)
-std::uint64_t g_large_deallocations = 0;
-std::uint64_t g_large_bytes = 0;
+constinit large_blocks g_large(g_pages);
 
 void write_fd(int fd, const char* text) noexcept {
   std::size_t left = std::strlen(text);
@@ -132,55 +131,9 @@ void* fail_enomem() noexcept {
   return nullptr;
 }
 
-// ---- Large blocks: one mapping each, its length in its first page's entry. ----------------------
-
-void* large_allocate(std::size_t bytes, std::size_t alignment) noexcept {
-  const std::size_t n = page_round(bytes == 0 ? 1 : bytes);
-  if (n == 0) return fail_enomem();
-  void* p = map_pages(n, alignment);
-  if (p == nullptr) return fail_enomem();
-  const std::uint64_t code = page_code::kLarge | n | (alignment > kPageBytes ? page_code::kOverAligned : 0);
-  if (!g_pages.set_first(p, code)) {
-    unmap_pages(p, n);
-    return fail_enomem();
-  }
-  __atomic_fetch_add(&g_large_allocations, 1, __ATOMIC_RELAXED);
-  __atomic_fetch_add(&g_large_bytes, n, __ATOMIC_RELAXED);
-  return p;
-}
-
-void large_free(void* p, std::uint64_t code) noexcept {
-  const std::size_t n = std::size_t(code & page_code::kLengthMask);
-  g_pages.clear(p, 1);  // before the pages go: another mapping may get the address at once
-  unmap_pages(p, n);
-  __atomic_fetch_add(&g_large_deallocations, 1, __ATOMIC_RELAXED);
-  __atomic_fetch_sub(&g_large_bytes, n, __ATOMIC_RELAXED);
-}
-
-// A large block to a new length in place or by mremap (pages move without copying); nullptr when it
-// cannot (over-aligned: mremap may not keep the alignment), with the block unchanged.
-void* large_resize(void* p, std::uint64_t code, std::size_t bytes) noexcept {
-  if ((code & page_code::kOverAligned) != 0) return nullptr;
-  const std::size_t old_n = std::size_t(code & page_code::kLengthMask);
-  const std::size_t n = page_round(bytes);
-  if (n == 0) return nullptr;
-  if (n == old_n) return p;
-  g_pages.clear(p, 1);
-  void* q = remap_pages(p, old_n, n);
-  if (q == nullptr || !g_pages.set_first(q, page_code::kLarge | n)) {
-    if (q != nullptr) {
-      // No leaf for the new address: back to the old length (in place, it held it before).
-      q = remap_pages(q, n, old_n);
-      if (q == nullptr || !g_pages.set_first(q, code)) die("realloc: lost a block that mremap moved");
-      if (q != p) die("realloc: mremap could not move a block back");
-    } else {
-      g_pages.set_first(p, code);  // the leaf exists: this cannot fail
-    }
-    return nullptr;
-  }
-  if (n > old_n) __atomic_fetch_add(&g_large_bytes, n - old_n, __ATOMIC_RELAXED);
-  else __atomic_fetch_sub(&g_large_bytes, old_n - n, __ATOMIC_RELAXED);
-  return q;
+void* large_allocate(std::size_t bytes, std::size_t alignment, bool zero = false) noexcept {
+  if (void* p = g_large.allocate(bytes, alignment, zero)) return p;
+  return fail_enomem();
 }
 
 // While the thread is inside the engine: the bootstrap arena, or a large block (neither calls it).
@@ -244,7 +197,7 @@ void free_slow(void* p, std::uint64_t code) noexcept {
     std::snprintf(text, sizeof text, "%p", p);
     die("free(): invalid pointer ", text);
   }
-  if ((code & page_code::kLarge) != 0) return large_free(p, code);
+  if ((code & page_code::kLarge) != 0) return g_large.deallocate(p, code);
   g_boot.deallocate(p);  // kMeta
 }
 
@@ -257,9 +210,12 @@ using namespace malloc_detail;
 void* sm_calloc(std::size_t count, std::size_t size) noexcept {
   std::size_t bytes;
   if (__builtin_mul_overflow(count, size, &bytes)) return fail_enomem();
+  // A large block is zeroed by large_blocks, which knows whether its pages are fresh (zero already).
+  if (!tls_front.in_engine && heap_or_init() != nullptr && bytes > g_max_small) {
+    return large_allocate(bytes, kMallocAlignment, /*zero=*/true);
+  }
   void* p = sm_malloc(bytes);
-  // A large block is a fresh mapping: zero already.
-  if (p != nullptr && (g_pages.lookup(p) & page_code::kLarge) == 0) std::memset(p, 0, bytes);
+  if (p != nullptr) std::memset(p, 0, bytes);
   return p;
 }
 
@@ -275,7 +231,7 @@ void* sm_realloc(void* p, std::size_t bytes) noexcept {
   // Small and still more than half used: it stays (a smaller class would save little).
   if (bytes <= usable && (bytes > usable / 2 || usable <= 2 * kMallocAlignment)) return p;
   if ((code & page_code::kLarge) != 0 && bytes > g_max_small) {
-    if (void* q = large_resize(p, code, bytes)) return q;
+    if (void* q = g_large.resize(p, code, bytes)) return q;
   }
   void* q = sm_malloc(bytes);
   if (q == nullptr) return nullptr;  // errno ENOMEM; p is untouched
@@ -345,9 +301,10 @@ void* sm_new(std::size_t bytes, std::size_t alignment, bool nothrow) {
 
 sm_stats sm_collect_stats() noexcept {
   sm_stats out;
-  out.large_allocations = __atomic_load_n(&g_large_allocations, __ATOMIC_RELAXED);
-  out.large_deallocations = __atomic_load_n(&g_large_deallocations, __ATOMIC_RELAXED);
-  out.large_bytes_live = __atomic_load_n(&g_large_bytes, __ATOMIC_RELAXED);
+  out.large_allocations = g_large.allocations();
+  out.large_deallocations = g_large.deallocations();
+  out.large_bytes_live = g_large.live_bytes();
+  out.large_bytes_cached = g_large.cached_bytes();
   out.bootstrap_blocks = g_boot.live_blocks();
   out.bootstrap_bytes = g_boot.bytes_mapped();
   detail::scalable_heap* h = heap();
@@ -376,12 +333,13 @@ void sm_print_stats() noexcept {
                 "scalable_malloc stats: allocations=%llu deallocations=%llu live_blocks=%llu "
                 "span_bytes_held=%llu peak_span_bytes_held=%llu contention_events=%llu "
                 "large_allocations=%llu large_deallocations=%llu large_bytes_live=%llu "
-                "bootstrap_live_blocks=%llu bootstrap_bytes_mapped=%llu\n",
+                "large_bytes_cached=%llu bootstrap_live_blocks=%llu bootstrap_bytes_mapped=%llu\n",
                 (unsigned long long)s.allocations, (unsigned long long)s.deallocations,
                 (unsigned long long)s.live_blocks, (unsigned long long)s.bytes_held,
                 (unsigned long long)s.peak_bytes_held, (unsigned long long)s.contention_events,
                 (unsigned long long)s.large_allocations, (unsigned long long)s.large_deallocations,
-                (unsigned long long)s.large_bytes_live, (unsigned long long)s.bootstrap_blocks,
+                (unsigned long long)s.large_bytes_live, (unsigned long long)s.large_bytes_cached,
+                (unsigned long long)s.bootstrap_blocks,
                 (unsigned long long)s.bootstrap_bytes);
   write_fd(g_stats_fd, text);
 }
@@ -392,11 +350,12 @@ namespace {
 
 // Every lock a call may hold, in the order calls take them: building the heap, the engine (registry,
 // then each class's shards), the bootstrap arena (taken under the registry: its list grows), the
-// page map's (taken under the arena's: a new chunk's leaf).
+// large blocks' cache (held alone), the page map's (taken under the arena's: a new chunk's leaf).
 void fork_prepare() noexcept {
   pthread_mutex_lock(&g_init_mu);
   if (detail::scalable_heap* h = heap()) h->lock_for_fork();
   g_boot.lock();
+  g_large.lock();
   g_pages.lock();
 }
 
@@ -404,6 +363,7 @@ void fork_prepare() noexcept {
 // thread, and no other could have changed what they guard since prepare).
 void fork_release() noexcept {
   g_pages.unlock();
+  g_large.unlock();
   g_boot.unlock();
   if (detail::scalable_heap* h = heap()) h->unlock_after_fork();
   pthread_mutex_unlock(&g_init_mu);

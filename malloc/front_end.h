@@ -12,7 +12,8 @@
 //     and hands p to the engine's fast path with that size: two loads and a compare in front of the
 //     engine's own deallocate path;
 //   - anything larger (or aligned past every class): a mapping of its own, page-rounded, whose first
-//     page records its length. No header in front of any block;
+//     page records its length (large_blocks.h, with a bounded cache of freed mappings). No header in
+//     front of any block;
 //   - calls made while this thread is inside the engine (its bookkeeping allocates): the bootstrap
 //     arena (bootstrap_arena.h), so that the engine never re-enters itself.
 //
@@ -84,7 +85,7 @@ void* sm_new(std::size_t bytes, std::size_t alignment, bool nothrow);
 struct sm_stats {
   std::uint64_t allocations = 0, deallocations = 0, live_blocks = 0;
   std::uint64_t bytes_held = 0, peak_bytes_held = 0, contention_events = 0;
-  std::uint64_t large_allocations = 0, large_deallocations = 0, large_bytes_live = 0;
+  std::uint64_t large_allocations = 0, large_deallocations = 0, large_bytes_live = 0, large_bytes_cached = 0;
   std::uint64_t bootstrap_blocks = 0, bootstrap_bytes = 0;
 };
 sm_stats sm_collect_stats() noexcept;
