@@ -137,4 +137,12 @@ std::size_t class_central_list::bytes_held() const noexcept {
   return bytes;
 }
 
+void class_central_list::lock_all() noexcept {
+  for (auto& s : shards_) s->mu.lock(*counters_);
+}
+
+void class_central_list::unlock_all() noexcept {
+  for (auto& s : shards_) s->mu.unlock();
+}
+
 }  // namespace allocbench::detail

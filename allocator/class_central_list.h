@@ -72,6 +72,10 @@ class class_central_list {
   std::size_t span_bytes() const noexcept { return shards_[0]->arena.span_bytes(); }
   std::size_t blocks_per_span() const noexcept { return shards_[0]->arena.blocks_per_span(); }
 
+  // Every shard's lock, in shard order, and back (scalable_heap::lock_for_fork).
+  void lock_all() noexcept;
+  void unlock_all() noexcept;
+
  private:
   // Each on its own cache lines: threads refilling different shards must not share the lock's line.
   struct alignas(kCacheLine) shard_state {

@@ -123,8 +123,9 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     policy_.size[c] = std::uint32_t(size);
     policy_.batch[c] = std::uint32_t(batch);
     policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
+    std::pmr::memory_resource& spans = config.class_upstreams != nullptr ? *config.class_upstreams[c] : upstream;
     central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
-                                                            upstream, counters, shards, batch));
+                                                            spans, counters, shards, batch));
   }
 }
 
@@ -397,6 +398,16 @@ void scalable_heap::release_all() noexcept {
   large_.release_all();
   if (guards_ != nullptr) guards_->release_all();
   peak_.forget_live();
+}
+
+void scalable_heap::lock_for_fork() noexcept {
+  lock_registry_for_fork();
+  for (auto& central : central_) central->lock_all();
+}
+
+void scalable_heap::unlock_after_fork() noexcept {
+  for (auto& central : central_) central->unlock_all();
+  unlock_registry_after_fork();
 }
 
 std::size_t scalable_heap::local_max_blocks(std::size_t c) {

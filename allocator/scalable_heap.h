@@ -56,6 +56,10 @@ struct scalable_heap_config {
   bool fast_path = true;                        // off: every call takes the slow path (checked mode)
   // About one allocation in this many gets guard pages (allocator/guarded_pages.h); 0: none.
   std::size_t guarded_sample_rate = 0;
+  // Where class c's spans come from: *class_upstreams[c] when set (one entry per class), else the
+  // heap's upstream. The malloc front end (malloc/) gives each class a resource that records the
+  // class of every span it hands out, which is how free(p) finds p's class without a size.
+  std::pmr::memory_resource* const* class_upstreams = nullptr;
 };
 
 class scalable_heap final : private thread_cache_owner {
@@ -163,6 +167,12 @@ class scalable_heap final : private thread_cache_owner {
   std::size_t thread_count() const { return cache_count(); }
   std::size_t local_max_blocks(std::size_t c);
   std::size_t large_count() const noexcept { return large_.count(); }
+
+  // For fork() in a process whose malloc is this heap (malloc/): takes every lock of the heap (the
+  // registry mutex, then each class's shard locks), so that the child does not inherit one held by
+  // a thread it does not have; the same thread lets them go again in the parent and in the child.
+  void lock_for_fork() noexcept;
+  void unlock_after_fork() noexcept;
 
  private:
   // Counts of blocks not counted in a live thread cache: threads without a cache, caches of threads

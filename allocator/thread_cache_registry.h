@@ -113,6 +113,10 @@ class thread_cache_owner {
 
   void destroy_all_caches() noexcept;
 
+  // The registry mutex, for fork() (scalable_heap::lock_for_fork): taken before any owner lock.
+  static void lock_registry_for_fork() noexcept { lock_registry(); }
+  static void unlock_registry_after_fork() noexcept { unlock_registry(); }
+
  private:
   friend struct thread_exit_hook;
   void* attach_slow();

@@ -17,6 +17,7 @@
 #include "pmr/config_error.h"
 #include "pmr/instrumented_resource.h"
 #include "pmr/json_fields.h"
+#include "pmr/scalable_resource.h"
 
 namespace allocbench::detail {
 
@@ -41,7 +42,9 @@ std::unique_ptr<instrumented_resource> build_best_fit_resource(const json_fields
 std::unique_ptr<instrumented_resource> build_routing_resource(const json_fields& node,
                                                               std::pmr::memory_resource* upstream,
                                                               std::size_t routing_depth = 0);
-// Defined beside scalable_resource (pmr/scalable_layout.cc).
+// Defined beside scalable_resource (pmr/scalable_layout.cc). parse_scalable_options reads a
+// "scalable" node's fields (range checks are the resource's); the malloc front end uses it too.
+scalable_options parse_scalable_options(const json_fields& node);
 std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields& node,
                                                                std::pmr::memory_resource* upstream);
 

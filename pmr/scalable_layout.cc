@@ -6,8 +6,7 @@
 
 namespace allocbench::detail {
 
-std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields& node,
-                                                               std::pmr::memory_resource* upstream) {
+scalable_options parse_scalable_options(const json_fields& node) {
   node.reject_unknown({"type", "classes", "small_step", "small_step_limit", "classes_per_doubling",
                        "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches",
                        "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked"});
@@ -44,6 +43,12 @@ std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields
   o.central_shards = node.size_or("central_shards", o.central_shards);
   o.guarded_sample_rate = node.size_or("guarded_sample_rate", o.guarded_sample_rate);
   o.checked = node.boolean_or("checked", o.checked);
+  return o;
+}
+
+std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields& node,
+                                                               std::pmr::memory_resource* upstream) {
+  const scalable_options o = parse_scalable_options(node);
   // Range checks live in the resource; construct_for_node names this node when it rejects one.
   return construct_for_node(node, [&] { return std::make_unique<scalable_resource>(o, upstream); });
 }

@@ -14,7 +14,9 @@ std::pmr::memory_resource& non_null(std::pmr::memory_resource* upstream) {
   return *upstream;
 }
 
-detail::scalable_heap_config heap_config(const scalable_options& o) {
+}  // namespace
+
+detail::scalable_heap_config detail::heap_config_for(const scalable_options& o) {
   detail::scalable_heap_config c;
   c.classes.classes = o.classes;
   c.classes.small_step = o.small_step;
@@ -35,13 +37,11 @@ detail::scalable_heap_config heap_config(const scalable_options& o) {
   return c;
 }
 
-}  // namespace
-
 scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream)
     : checked_(options.checked),
       sampling_(options.guarded_sample_rate != 0),
       sampled_free_(sampling_ && !checked_),
-      heap_(heap_config(options), non_null(upstream), counters_) {
+      heap_(detail::heap_config_for(options), non_null(upstream), counters_) {
   if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
 }
 

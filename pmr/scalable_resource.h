@@ -100,6 +100,11 @@ struct scalable_options {
   std::size_t guarded_sample_rate = 0;
 };
 
+namespace detail {
+// The engine's configuration for these options (also what the malloc front end, malloc/, runs on).
+scalable_heap_config heap_config_for(const scalable_options& options);
+}  // namespace detail
+
 class scalable_resource final : public instrumented_resource {
  public:
   // Throws std::invalid_argument naming the option when one is out of range.

@@ -1,0 +1,105 @@
+#include "malloc/large_blocks.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace allocbench::malloc_detail {
+namespace {
+
+struct large_fixture {
+  std::unique_ptr<page_map> pages = std::make_unique<page_map>();
+  large_blocks large{*pages};
+};
+
+TEST(LargeBlocksTest, PageAlignedAndRecordedInTheFirstPageOnly) {
+  large_fixture f;
+  auto* p = static_cast<char*>(f.large.allocate(100000, 16, false));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 4096, 0u);
+  const std::uint64_t code = f.pages->lookup(p);
+  EXPECT_EQ(code, page_code::kLarge | 102400);
+  EXPECT_EQ(f.pages->lookup(p + 4096), page_code::kNone);
+  f.large.deallocate(p, code);
+  EXPECT_EQ(f.pages->lookup(p), page_code::kNone);
+  EXPECT_EQ(f.large.live_bytes(), 0u);
+}
+
+TEST(LargeBlocksTest, AFreedMappingIsReusedAndZeroedWhenAskedTo) {
+  large_fixture f;
+  auto* p = static_cast<unsigned char*>(f.large.allocate(200000, 16, false));
+  std::memset(p, 0xee, 200000);
+  f.large.deallocate(p, f.pages->lookup(p));
+  EXPECT_EQ(f.large.cached_bytes(), 200704u);
+  auto* q = static_cast<unsigned char*>(f.large.allocate(190000, 16, true));
+  EXPECT_EQ(q, p);  // within a quarter of its length: reused
+  for (std::size_t i = 0; i < 200704; i += 997) ASSERT_EQ(q[i], 0) << i;
+  EXPECT_EQ(f.large.cached_bytes(), 0u);
+  f.large.deallocate(q, f.pages->lookup(q));
+  auto* far = f.large.allocate(100000, 16, false);  // half the length: not that one
+  EXPECT_NE(far, static_cast<void*>(q));
+  f.large.deallocate(far, f.pages->lookup(far));
+}
+
+TEST(LargeBlocksTest, TheCacheStaysWithinItsBound) {
+  large_fixture f;
+  std::vector<void*> blocks;
+  for (int i = 0; i < 40; ++i) blocks.push_back(f.large.allocate(3 << 20, 16, false));
+  for (void* p : blocks) f.large.deallocate(p, f.pages->lookup(p));
+  EXPECT_LE(f.large.cached_bytes(), large_blocks::kCacheBytes);
+  void* huge = f.large.allocate(large_blocks::kMaxCachedBytes + 4096, 16, false);
+  f.large.deallocate(huge, f.pages->lookup(huge));
+  EXPECT_LE(f.large.cached_bytes(), large_blocks::kCacheBytes);
+}
+
+TEST(LargeBlocksTest, OverAlignedBlocksHonourTheirAlignmentAndDoNotRemap) {
+  large_fixture f;
+  void* p = f.large.allocate(50000, 1 << 20, false);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % (1 << 20), 0u);
+  const std::uint64_t code = f.pages->lookup(p);
+  EXPECT_NE(code & page_code::kOverAligned, 0u);
+  EXPECT_EQ(f.large.resize(p, code, 5000000), nullptr);
+  f.large.deallocate(p, code);
+}
+
+TEST(LargeBlocksTest, ResizeKeepsTheContentAndRecordsTheNewLength) {
+  large_fixture f;
+  auto* p = static_cast<char*>(f.large.allocate(40000, 16, false));
+  std::memcpy(p, "large", 6);
+  auto* q = static_cast<char*>(f.large.resize(p, f.pages->lookup(p), 9000000));
+  ASSERT_NE(q, nullptr);
+  EXPECT_STREQ(q, "large");
+  EXPECT_EQ(f.pages->lookup(q), page_code::kLarge | 9003008);
+  if (q != p) {
+    EXPECT_EQ(f.pages->lookup(p), page_code::kNone);
+  }
+  EXPECT_EQ(f.large.live_bytes(), 9003008u);
+  f.large.deallocate(q, f.pages->lookup(q));
+}
+
+TEST(LargeBlocksTest, ThreadsShareTheCache) {
+  large_fixture f;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&f, t] {
+      for (int i = 0; i < 100; ++i) {
+        auto* p = static_cast<unsigned char*>(f.large.allocate(std::size_t(40000 + 4096 * ((i + t) % 3)), 16, true));
+        ASSERT_NE(p, nullptr);
+        ASSERT_EQ(p[100], 0);
+        p[100] = 1;
+        f.large.deallocate(p, f.pages->lookup(p));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(f.large.live_bytes(), 0u);
+  EXPECT_EQ(f.large.allocations(), 400u);
+}
+
+}  // namespace
+}  // namespace allocbench::malloc_detail
