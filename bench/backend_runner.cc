@@ -5,6 +5,7 @@
 
 #include "bench/peers/peer_resource.h"
 #include "bench/process_memory.h"
+#include "bench/trace_backend.h"
 #include "bench/trace.h"
 #include "bench/usage_probe.h"
 #include "pmr/instrumented_resource.h"
@@ -64,6 +65,7 @@ nlohmann::json one_measure(peer_resource& peer, const allocator_entry& e, const 
 }  // namespace
 
 nlohmann::json run_backend(const backend_request& request, const std::vector<allocator_entry>& entries) {
+  if (request.workload.pattern == workload_pattern::trace) return run_trace_backend(request, entries);
   std::vector<const allocator_entry*> chosen;
   for (const allocator_entry& e : entries) {
     if (request.allocators.empty() ||

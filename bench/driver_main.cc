@@ -20,6 +20,7 @@
 #include "bench/provenance.h"
 #include "bench/result_writers.h"
 #include "bench/results.h"
+#include "bench/trace_table.h"
 #include "bench/workload_config.h"
 #include "pmr/presets.h"
 
@@ -149,6 +150,7 @@ int run(int argc, char** argv) {
 
     const std::vector<ab::summary_row> rows = ab::summarize(outputs);
     ab::write_table(std::cout, w.name, rows);
+    if (w.pattern == ab::workload_pattern::trace) ab::write_trace_table(std::cout, w.name, outputs);
     const nlohmann::json provenance = ab::collect_provenance(workspace, w, outputs, layouts);
     const nlohmann::json settings = {{"threads", w.threads},
                                      {"reps", reps},

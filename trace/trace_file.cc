@@ -1,6 +1,13 @@
 #include "trace/trace_file.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -33,7 +40,7 @@ const char* kind_name(event_kind k) {
 
 std::uint64_t trace_data::events() const {
   std::uint64_t n = 0;
-  for (const thread_stream& s : threads) n += s.events.size();
+  for (const thread_stream& s : threads) n += std::max<std::uint64_t>(s.events.size(), s.event_count);
   return n;
 }
 
@@ -108,7 +115,7 @@ trace_header parse_header(cursor& c) {
   return h;
 }
 
-void parse_events(cursor& c, std::size_t end, std::uint32_t count, std::uint64_t base, thread_stream& s) {
+void parse_events(cursor& c, std::size_t end, std::uint32_t count, std::uint64_t base, thread_stream& s, bool keep) {
   std::uint64_t ticks = base, address = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::size_t at = c.offset();
@@ -135,14 +142,15 @@ void parse_events(cursor& c, std::size_t end, std::uint32_t count, std::uint64_t
       c.skip(1);
       if (e.align_log2 > 40) c.fail(c.offset() - 1, "alignment 2^" + std::to_string(e.align_log2) + " is impossible");
     }
-    s.events.push_back(e);
+    if (keep) s.events.push_back(e);
   }
+  s.event_count += count;
   if (c.offset() != end) c.fail(c.offset(), "chunk has " + std::to_string(end - c.offset()) + " bytes after its last event");
 }
 
 }  // namespace
 
-trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
+trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::string& name, bool keep_events) {
   cursor c(bytes, size, name);
   trace_data t;
   t.file_bytes = size;
@@ -179,7 +187,7 @@ trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::s
     if (count > payload) c.fail(at, "chunk claims " + std::to_string(count) + " events in " + std::to_string(payload) + " bytes");
     thread_stream& s = threads[thread];
     s.thread = thread;
-    parse_events(c, c.offset() + payload, count, base, s);
+    parse_events(c, c.offset() + payload, count, base, s, keep_events);
     events += count;
     ++chunks;
   }
@@ -187,11 +195,30 @@ trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::s
   return t;
 }
 
-trace_data read_trace(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw trace_error(path.string(), 0, "cannot open");
-  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_trace(bytes.data(), bytes.size(), path.string());
+trace_data read_trace(const std::filesystem::path& path, bool keep_events) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw trace_error(path.string(), 0, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    throw trace_error(path.string(), 0, "cannot stat");
+  }
+  const std::size_t size = std::size_t(st.st_size);
+  if (size == 0) {
+    close(fd);
+    return parse_trace(nullptr, 0, path.string(), keep_events);
+  }
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) throw trace_error(path.string(), 0, "cannot map");
+  try {
+    trace_data t = parse_trace(static_cast<const std::uint8_t*>(map), size, path.string(), keep_events);
+    munmap(map, size);
+    return t;
+  } catch (...) {
+    munmap(map, size);
+    throw;
+  }
 }
 
 std::vector<std::uint8_t> encode_trace(const trace_data& t, std::size_t chunk_events) {
@@ -208,8 +235,9 @@ std::vector<std::uint8_t> encode_trace(const trace_data& t, std::size_t chunk_ev
   out.resize(encode_header(out.data(), h));
   chunk_events = std::max<std::size_t>(1, chunk_events);
   std::vector<std::uint8_t> buffer(kChunkHeaderBytes + kMaxEventBytes * chunk_events);
-  std::uint64_t chunks = 0;
+  std::uint64_t chunks = 0, events = 0;
   for (const thread_stream& s : t.threads) {
+    events += s.events.size();
     chunk_encoder enc(buffer.data(), buffer.size());
     auto flush = [&] {
       const std::size_t n = enc.finish(s.thread);
@@ -224,7 +252,7 @@ std::vector<std::uint8_t> encode_trace(const trace_data& t, std::size_t chunk_ev
     if (!enc.empty()) flush();
   }
   std::uint8_t end[kEndBytes];
-  encode_end(end, t.events(), chunks, t.end_ticks);
+  encode_end(end, events, chunks, t.end_ticks);
   out.insert(out.end(), end, end + kEndBytes);
   return out;
 }

@@ -37,7 +37,8 @@ struct event {
 
 struct thread_stream {
   std::uint32_t thread = 0;  // the recorder's index, 0 for the first thread that allocated
-  std::vector<event> events;
+  std::vector<event> events;  // empty when read with keep_events = false
+  std::uint64_t event_count = 0;
 };
 
 struct trace_header {
@@ -58,9 +59,11 @@ struct trace_data {
   std::uint64_t events() const;
 };
 
-trace_data read_trace(const std::filesystem::path& path);
+// keep_events = false checks the whole file and counts events without storing them; the file is
+// mapped, not read into the heap.
+trace_data read_trace(const std::filesystem::path& path, bool keep_events = true);
 // `name` is what errors call the file.
-trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::string& name);
+trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::string& name, bool keep_events = true);
 
 // Writes `t` (chunks of at most `chunk_events` events); throws std::runtime_error when it cannot.
 void write_trace(const std::filesystem::path& path, const trace_data& t, std::size_t chunk_events = 4096);
