@@ -43,11 +43,11 @@ class chunk_encoder {
     const std::size_t payload = std::size_t(cur_ - (begin_ + kChunkHeaderBytes));
     std::uint8_t* h = begin_;
     h[0] = kChunkTag;
-    put_le(h + 1, thread, 4);
-    put_le(h + 5, events_, 4);
-    put_le(h + 9, payload, 4);
-    put_le(h + 13, base_ticks_, 8);
-    put_le(h + 21, checksum(begin_ + kChunkHeaderBytes, payload), 4);
+    put_le(h + 5, thread, 4);
+    put_le(h + 9, events_, 4);
+    put_le(h + 13, payload, 4);
+    put_le(h + 17, base_ticks_, 8);
+    put_le(h + 1, checksum(h + 5, kChunkHeaderBytes - 5 + payload), 4);
     return kChunkHeaderBytes + payload;
   }
   const std::uint8_t* data() const { return begin_; }

@@ -45,6 +45,7 @@ inline void encode_end(std::uint8_t* out, std::uint64_t events, std::uint64_t ch
   put_le(out + 1, events, 8);
   put_le(out + 9, chunks, 8);
   put_le(out + 17, end_ticks, 8);
+  put_le(out + 25, checksum(out, 25), 4);
 }
 
 }  // namespace allocbench::trace

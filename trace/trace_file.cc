@@ -162,10 +162,14 @@ trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::s
     if (c.left() == 0) c.fail(at, "truncated: no end record (the recording was cut short)");
     const std::uint8_t tag = *c.here();
     if (tag == kEndTag) {
+      if (c.left() >= kEndBytes && checksum(c.here(), 25) != get_le(c.here() + 25, 4)) {
+        c.fail(at, "end record checksum mismatch (corrupted)");
+      }
       c.skip(1);
       const std::uint64_t want_events = c.fixed(8, "the end record");
       const std::uint64_t want_chunks = c.fixed(8, "the end record");
       t.end_ticks = c.fixed(8, "the end record");
+      c.fixed(4, "the end record");
       if (want_events != events || want_chunks != chunks) {
         c.fail(at, "end record counts " + std::to_string(want_events) + " events in " + std::to_string(want_chunks) +
                        " chunks, the file has " + std::to_string(events) + " in " + std::to_string(chunks));
@@ -175,15 +179,16 @@ trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::s
     }
     if (tag != kChunkTag) c.fail(at, "unknown record tag " + std::to_string(tag));
     c.skip(1);
+    const std::uint32_t sum = std::uint32_t(c.fixed(4, "a chunk header"));
+    const std::uint8_t* covered = c.here();
     const std::uint32_t thread = std::uint32_t(c.fixed(4, "a chunk header"));
     const std::uint32_t count = std::uint32_t(c.fixed(4, "a chunk header"));
     const std::size_t payload = c.fixed(4, "a chunk header");
     const std::uint64_t base = c.fixed(8, "a chunk header");
-    const std::uint32_t sum = std::uint32_t(c.fixed(4, "a chunk header"));
     if (c.left() < payload) {
       c.fail(c.offset(), "truncated: chunk of " + std::to_string(payload) + " bytes, " + std::to_string(c.left()) + " left");
     }
-    if (checksum(c.here(), payload) != sum) c.fail(at, "chunk checksum mismatch (corrupted)");
+    if (checksum(covered, kChunkHeaderBytes - 5 + payload) != sum) c.fail(at, "chunk checksum mismatch (corrupted)");
     if (count > payload) c.fail(at, "chunk claims " + std::to_string(count) + " events in " + std::to_string(payload) + " bytes");
     thread_stream& s = threads[thread];
     s.thread = thread;

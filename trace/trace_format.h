@@ -13,11 +13,12 @@
 //            u64 start_ticks  the timestamp at that moment
 //            u32 pid, u32 ppid
 //            u16 program_bytes, then the command line (arguments separated by spaces)
-//   chunk    u8 tag = 1, u32 thread, u32 events, u32 payload_bytes, u64 base_ticks, u32 checksum,
-//            then payload_bytes of events. Each chunk holds events of one thread, in its order;
-//            chunks of different threads interleave in the order they were written.
-//   end      u8 tag = 2, u64 events, u64 chunks, u64 end_ticks: the totals a reader checks, so a file
-//            cut short anywhere is detected.
+//   chunk    u8 tag = 1, u32 checksum (of everything after it up to the chunk's end), u32 thread,
+//            u32 events, u32 payload_bytes, u64 base_ticks, then payload_bytes of events. Each chunk
+//            holds events of one thread, in its order; chunks of different threads interleave in the
+//            order they were written.
+//   end      u8 tag = 2, u64 events, u64 chunks, u64 end_ticks, u32 checksum (of the 25 bytes before
+//            it): the totals a reader checks, so a file cut short anywhere is detected.
 //
 // An event is an op byte, then varints (LEB128; "signed" ones zigzag-coded):
 //   op byte         kind (low 5 bits, event_kind) | kFlagAlign | kFlagSize | kFlagNothrow
@@ -46,7 +47,7 @@ inline constexpr std::size_t kMaxProgramBytes = 4096;
 inline constexpr std::uint8_t kChunkTag = 1;
 inline constexpr std::uint8_t kEndTag = 2;
 inline constexpr std::size_t kChunkHeaderBytes = 1 + 4 + 4 + 4 + 8 + 4;
-inline constexpr std::size_t kEndBytes = 1 + 8 + 8 + 8;
+inline constexpr std::size_t kEndBytes = 1 + 8 + 8 + 8 + 4;
 // The longest event: op, three 10-byte varints, a size varint, an alignment byte.
 inline constexpr std::size_t kMaxEventBytes = 1 + 10 + 10 + 10 + 10 + 1;
 
