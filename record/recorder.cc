@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -258,6 +259,13 @@ void start() noexcept {
   if (configured != nullptr && configured[0] != '\0') {
     const char* root = getenv("ALLOCBENCH_RECORD_ROOT");
     root_pid = root != nullptr ? pid_t(atoi(root)) : getpid();
+    if (root == nullptr) {
+      // Preloaded by hand, without tools/record: this process is the root, and its children must
+      // know it (else each would take the configured name for itself).
+      char digits[16];
+      snprintf(digits, sizeof digits, "%d", int(root_pid));
+      setenv("ALLOCBENCH_RECORD_ROOT", digits, 1);
+    }
     const char* ch = getenv("ALLOCBENCH_RECORD_CHILDREN");
     children = !(ch != nullptr && ch[0] == '0');
     if (getpid() == root_pid || children) {
