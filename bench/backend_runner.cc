@@ -11,11 +11,11 @@
 #include "pmr/instrumented_resource.h"
 
 namespace allocbench::bench {
-namespace {
-
 nlohmann::json latency_json(const latency_summary& s) {
   return {{"p50", s.p50_ns}, {"p99", s.p99_ns}, {"p999", s.p999_ns}, {"samples", s.samples}};
 }
+
+namespace {
 
 nlohmann::json one_run(const allocator_entry& e, const std::vector<thread_trace>& traces,
                        const run_settings& settings, int rep) {

@@ -16,10 +16,6 @@
 namespace allocbench::bench {
 namespace {
 
-nlohmann::json latency_json(const latency_summary& s) {
-  return {{"p50", s.p50_ns}, {"p99", s.p99_ns}, {"p999", s.p999_ns}, {"samples", s.samples}};
-}
-
 nlohmann::json one_replay(const allocator_entry& e, const trace::resolved_trace& t, std::size_t passes, int rep) {
   // What earlier runs left free in glibc's heap (ours and the std pools draw from it) goes back to the
   // system first, so that this run's growth of RSS is its own.

@@ -126,16 +126,6 @@ double ns_at(const std::vector<std::uint32_t>& sorted, double q) {
   return double(sorted[std::min(sorted.size() - 1, std::size_t(q * double(sorted.size())))]) * tsc_ns_per_tick();
 }
 
-latency_summary summarize(std::vector<std::uint32_t>& ticks) {
-  std::sort(ticks.begin(), ticks.end());
-  latency_summary s;
-  s.samples = ticks.size();
-  s.p50_ns = ns_at(ticks, 0.5);
-  s.p99_ns = ns_at(ticks, 0.99);
-  s.p999_ns = ns_at(ticks, 0.999);
-  return s;
-}
-
 call_distribution distribution(std::vector<std::uint32_t>& ticks) {
   std::sort(ticks.begin(), ticks.end());
   call_distribution d;
@@ -152,6 +142,16 @@ call_distribution distribution(std::vector<std::uint32_t>& ticks) {
     ++d.log2_ns[bucket];
   }
   return d;
+}
+
+latency_summary summarize(std::vector<std::uint32_t>& ticks) {
+  const call_distribution d = distribution(ticks);
+  latency_summary s;
+  s.samples = d.samples;
+  s.p50_ns = d.p50_ns;
+  s.p99_ns = d.p99_ns;
+  s.p999_ns = d.p999_ns;
+  return s;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "bench/workload_config.h"
 #include "pmr/config_error.h"
 #include "pmr/instrumented_resource.h"
+#include "trace/testing/test_events.h"
 #include "trace/trace_file.h"
 
 namespace allocbench::bench {
@@ -26,14 +27,9 @@ using trace::event_kind;
 
 fs::path tmp(const std::string& name) { return fs::path(std::getenv("TEST_TMPDIR")) / name; }
 
-event ev(std::uint64_t ticks, event_kind k, std::uint64_t address, std::uint64_t size = 0, std::uint64_t new_address = 0) {
-  event e;
-  e.ticks = ticks;
-  e.kind = k;
-  e.address = address;
-  e.size = size;
-  e.new_address = new_address;
-  return e;
+template <typename... A>
+event ev(A... a) {
+  return trace::testing::make_event(a...);
 }
 
 // Three threads: each allocates its own blocks (some 64-byte aligned), thread t frees blocks of

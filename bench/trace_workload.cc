@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <type_traits>
 
 #include "pmr/config_error.h"
@@ -94,6 +95,19 @@ bool restore(std::FILE* f, trace::resolved_trace& t) {
 // in this process, that memory would stay in the heap of the allocator under test (peers keep what
 // is freed) and the replay would reuse it, hiding the memory it holds. So a forked child resolves
 // and hands back only the result, which this process reads into arrays of exactly its size.
+std::string write_trace_workload(const std::string& trace_file, const std::filesystem::path& dir) {
+  const std::filesystem::path trace = std::filesystem::absolute(trace_file);
+  const std::filesystem::path out = dir / (trace.stem().string() + ".workload.json");
+  const nlohmann::json doc = {{"name", trace.stem().string()},
+                              {"description", "replay of " + trace.string()},
+                              {"pattern", "trace"},
+                              {"path", trace.string()}};
+  std::ofstream f(out);
+  f << doc.dump(2) << "\n";
+  if (!f) throw std::runtime_error(out.string() + ": cannot write the workload for --trace");
+  return out.string();
+}
+
 std::shared_ptr<const trace::resolved_trace> load_replay(const workload_config& w) {
   std::FILE* f = std::tmpfile();
   const pid_t child = f != nullptr ? fork() : -1;

@@ -12,6 +12,7 @@
 // quoting the reader's offset and reason); the workload's threads are the trace's.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,10 @@ namespace allocbench::bench {
 
 // Called by parse_workload when "pattern" is "trace".
 workload_config parse_trace_workload(const json_fields& root, workload_config w);
+
+// Writes <dir>/<trace stem>.workload.json, a trace workload for `trace_file` (absolute path), and
+// returns its path: what `//bench:replay -- --trace=FILE` runs.
+std::string write_trace_workload(const std::string& trace_file, const std::filesystem::path& dir);
 
 // The trace, read and resolved into blocks (what a replay runs).
 std::shared_ptr<const trace::resolved_trace> load_replay(const workload_config& w);

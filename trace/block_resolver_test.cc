@@ -4,17 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "trace/testing/test_events.h"
+
 namespace allocbench::trace {
 namespace {
 
-event ev(std::uint64_t ticks, event_kind k, std::uint64_t address, std::uint64_t size = 0, std::uint64_t new_address = 0) {
-  event e;
-  e.ticks = ticks;
-  e.kind = k;
-  e.address = address;
-  e.size = size;
-  e.new_address = new_address;
-  return e;
+template <typename... A>
+event ev(A... a) {
+  return testing::make_event(a...);
 }
 
 TEST(BlockResolver, CrossThreadFreesReallocsAndAddressReuse) {

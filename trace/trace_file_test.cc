@@ -8,21 +8,14 @@
 #include <string>
 
 #include "trace/header_codec.h"
+#include "trace/testing/test_events.h"
 
 namespace allocbench::trace {
 namespace {
 
-event ev(std::uint64_t ticks, event_kind k, std::uint64_t address, std::uint64_t size, std::uint8_t flags = 0,
-         std::uint8_t align_log2 = 0, std::uint64_t new_address = 0) {
-  event e;
-  e.ticks = ticks;
-  e.kind = k;
-  e.address = address;
-  e.size = size;
-  e.flags = flags;
-  e.align_log2 = align_log2;
-  e.new_address = new_address;
-  return e;
+template <typename... A>
+event ev(A... a) {
+  return testing::make_event(a...);
 }
 
 // Three threads, every kind, realloc (growing, moving, to zero), clocks that step back, far addresses.
@@ -37,12 +30,12 @@ trace_data sample() {
   thread_stream a{0, {}, 0}, b{1, {}, 0}, c{7, {}, 0};
   a.events = {ev(1000, event_kind::malloc, 0x7f0000001000, 24),
               ev(1010, event_kind::calloc, 0x7f0000001040, 400),
-              ev(1005, event_kind::realloc, 0x7f0000001000, 4000, 0, 0, 0x5500000000),
-              ev(1020, event_kind::posix_memalign, 0x10000, 100, kFlagAlign, 12),
-              ev(1030, event_kind::op_new, 0x20, 8, kFlagAlign | kFlagNothrow, 6),
-              ev(1040, event_kind::op_delete, 0x20, 8, kFlagSize | kFlagAlign, 6),
+              ev(1005, event_kind::realloc, 0x7f0000001000, 4000, 0x5500000000),
+              ev(1020, event_kind::posix_memalign, 0x10000, 100, 0, kFlagAlign, 12),
+              ev(1030, event_kind::op_new, 0x20, 8, 0, kFlagAlign | kFlagNothrow, 6),
+              ev(1040, event_kind::op_delete, 0x20, 8, 0, kFlagSize | kFlagAlign, 6),
               ev(~0ull - 5, event_kind::free, 0x10000, 0),
-              ev(1050, event_kind::realloc, 0x5500000000, 0, 0, 0, 0)};
+              ev(1050, event_kind::realloc, 0x5500000000, 0, 0)};
   b.events = {ev(2000, event_kind::op_new_array, 0x900000, 1 << 20), ev(2001, event_kind::op_delete_array, 0x900000, 0)};
   for (std::uint64_t i = 0; i < 10000; ++i) c.events.push_back(ev(3000 + i * 37, i % 2 ? event_kind::free : event_kind::malloc, 0x1000 + (i / 2) * 64, i % 2 ? 0 : i % 500));
   t.threads = {a, b, c};
