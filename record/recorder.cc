@@ -42,11 +42,13 @@ pthread_key_t exit_key;
 bool children = true;
 pid_t root_pid = 0;
 char out_path[4096];
-int fd = -1;  // opened on the first write, so a child that only forks and execs leaves no file
+// Opened on the first write (so a child that only forks and execs leaves no file), under
+// registry_lock; read by every flushing thread.
+std::atomic<int> fd{-1};
 std::atomic<std::uint64_t> events_written{0}, chunks_written{0};
 trace::clock_mark start_mark;
 std::uint64_t start_unix = 0;
-bool write_failed = false;
+std::atomic<bool> write_failed{false};
 
 void say(const char* a, const char* b = "") noexcept {
   ssize_t ignored = write(2, a, strlen(a));
@@ -107,7 +109,7 @@ bool open_file() noexcept {
   if (fd >= 0) return true;
   if (write_failed || out_path[0] == '\0') return false;
   fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  if (fd.load() < 0) {
     say("allocbench record: cannot open ", out_path);
     write_failed = true;
     return false;
@@ -180,7 +182,8 @@ void on_thread_exit(void* p) noexcept {
   auto* b = static_cast<thread_buffer*>(p);
   ++tls.depth;
   lock(b);
-  flush(b);
+  // After finish() the end record is written: nothing may follow it (finish flushed this buffer).
+  if (active.load(std::memory_order_relaxed)) flush(b);
   unlock(b);
   madvise(reinterpret_cast<std::uint8_t*>(b) + 4096, kBufferBytes, MADV_DONTNEED);
   --tls.depth;
@@ -214,7 +217,7 @@ void after_fork_child() noexcept {
   }
   registry = nullptr;
   next_thread = 0;
-  if (fd >= 0) close(fd);  // our copy of the parent's descriptor: the parent keeps writing to it
+  if (fd.load() >= 0) close(fd.load());  // our copy of the parent's descriptor: the parent keeps writing to it
   fd = -1;
   events_written = 0;
   chunks_written = 0;
@@ -303,7 +306,7 @@ void finish() noexcept {
     const bool ok = patch >= 0 && pwrite(patch, hz, 8, trace::kClockHzOffset) == 8 && write_all(fd, end, sizeof end);
     if (patch >= 0) close(patch);
     if (!ok) say("allocbench record: cannot finish ", out_path);
-    close(fd);
+    close(fd.load());
     fd = -1;
   }
   pthread_mutex_unlock(&registry_lock);
