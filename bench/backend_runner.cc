@@ -5,16 +5,17 @@
 
 #include "bench/peers/peer_resource.h"
 #include "bench/process_memory.h"
+#include "bench/trace_backend.h"
 #include "bench/trace.h"
 #include "bench/usage_probe.h"
 #include "pmr/instrumented_resource.h"
 
 namespace allocbench::bench {
-namespace {
-
 nlohmann::json latency_json(const latency_summary& s) {
   return {{"p50", s.p50_ns}, {"p99", s.p99_ns}, {"p999", s.p999_ns}, {"samples", s.samples}};
 }
+
+namespace {
 
 nlohmann::json one_run(const allocator_entry& e, const std::vector<thread_trace>& traces,
                        const run_settings& settings, int rep) {
@@ -67,6 +68,7 @@ nlohmann::json one_measure(peer_resource& peer, const allocator_entry& e, const 
 }  // namespace
 
 nlohmann::json run_backend(const backend_request& request, const std::vector<allocator_entry>& entries) {
+  if (request.workload.pattern == workload_pattern::trace) return run_trace_backend(request, entries);
   std::vector<const allocator_entry*> chosen;
   for (const allocator_entry& e : entries) {
     if (request.allocators.empty() ||

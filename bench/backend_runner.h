@@ -27,4 +27,7 @@ struct backend_request {
 // with a usable-size call one untimed measuring record per thread count (see usage_probe.h).
 nlohmann::json run_backend(const backend_request& request, const std::vector<allocator_entry>& entries);
 
+// {"p50", "p99", "p999", "samples"}: a latency summary as the run records carry it.
+nlohmann::json latency_json(const latency_summary& s);
+
 }  // namespace allocbench::bench

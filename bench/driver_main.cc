@@ -20,6 +20,8 @@
 #include "bench/provenance.h"
 #include "bench/result_writers.h"
 #include "bench/results.h"
+#include "bench/trace_table.h"
+#include "bench/trace_workload.h"
 #include "bench/workload_config.h"
 #include "pmr/presets.h"
 
@@ -78,7 +80,8 @@ constexpr const char* kUsage =
     "  --layout=FILE.json   also run a resource layout of your own (repeatable)\n"
     "  --no-plot            skip the PNG\n"
     "  --memory-budget-gib=G  the most memory a workload may need, checked before it runs (default 8)\n"
-    "  --workload=NAME|FILE the workload (set by each //bench:<workload> target)\n";
+    "  --workload=NAME|FILE the workload (set by each //bench:<workload> target)\n"
+    "  --trace=FILE.abt     replay a recorded trace (//bench:replay; see tools/record)\n";
 
 int run(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
@@ -89,16 +92,24 @@ int run(int argc, char** argv) {
     }
   }
   const ab::cli_args args(argc, argv);
-  args.reject_unknown({"workload", "allocators", "threads", "ops", "min-seconds", "reps", "out", "layout", "no-plot", "memory-budget-gib"});
+  args.reject_unknown({"workload", "trace", "allocators", "threads", "ops", "min-seconds", "reps", "out", "layout", "no-plot", "memory-budget-gib"});
   const std::string workspace = env_or("BUILD_WORKSPACE_DIRECTORY", "");
   std::vector<std::string> layouts;
   for (const std::string& l : args.list("layout")) layouts.push_back(user_path(l));
   const int reps = args.integer_or("reps", 3);
   if (reps < 1 || reps > 1000) throw std::invalid_argument("--reps must be 1..1000");
 
+  const fs::path out_dir = args.has("out") ? fs::path(user_path(args.value("out")))
+                                           : fs::path(workspace.empty() ? "." : workspace) / "bench" / "results";
+  fs::create_directories(out_dir);
+
   // Everything is checked before the first run: a bad config must not surface an hour in.
   std::vector<ab::workload_config> workloads;
-  for (const std::string& f : workload_files(argv[0], args.value("workload"))) {
+  // --trace=FILE.abt (//bench:replay): a trace workload written for it beside the results.
+  const std::vector<std::string> files =
+      args.has("trace") ? std::vector<std::string>{ab::write_trace_workload(user_path(args.value("trace")), out_dir)}
+                        : workload_files(argv[0], args.value("workload"));
+  for (const std::string& f : files) {
     ab::workload_config w = ab::load_workload(f, ab::memory_budget(args));
     ab::run_settings unused;
     ab::apply_run_overrides(args, w, unused);
@@ -118,10 +129,6 @@ int run(int argc, char** argv) {
       throw std::invalid_argument("--allocators: unknown allocator '" + a + "' (known: " + list + ")");
     }
   }
-
-  const fs::path out_dir = args.has("out") ? fs::path(user_path(args.value("out")))
-                                           : fs::path(workspace.empty() ? "." : workspace) / "bench" / "results";
-  fs::create_directories(out_dir);
 
   for (const ab::workload_config& w : workloads) {
     std::string threads;
@@ -149,6 +156,7 @@ int run(int argc, char** argv) {
 
     const std::vector<ab::summary_row> rows = ab::summarize(outputs);
     ab::write_table(std::cout, w.name, rows);
+    if (w.pattern == ab::workload_pattern::trace) ab::write_trace_table(std::cout, w.name, outputs);
     const nlohmann::json provenance = ab::collect_provenance(workspace, w, outputs, layouts);
     const nlohmann::json settings = {{"threads", w.threads},
                                      {"reps", reps},

@@ -10,6 +10,8 @@
 #include "bench/peers/peer_resource.h"
 #include "bench/runner.h"
 #include "bench/trace.h"
+#include "bench/trace_replay.h"
+#include "bench/trace_workload.h"
 #include "bench/usage_probe.h"
 #include "bench/workload_config.h"
 
@@ -21,6 +23,14 @@ TEST(Peer, EveryWorkloadFreesAllItAllocates) {
   ASSERT_EQ(entries.size(), 1u);
   for (const auto& file : std::filesystem::directory_iterator("configs/workloads")) {
     workload_config w = load_workload(file.path());
+    if (w.pattern == workload_pattern::trace) {
+      SCOPED_TRACE(file.path().string());
+      std::unique_ptr<std::pmr::memory_resource> r = entries[0].make();
+      const replay_result res = run_replay(*load_replay(w), *r, 1);
+      EXPECT_GT(res.allocations, 0u);
+      EXPECT_EQ(res.allocations, res.deallocations);
+      continue;
+    }
     w.ops_per_thread = 3000;
     run_settings settings;
     settings.repeat = false;

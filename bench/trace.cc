@@ -306,6 +306,7 @@ std::vector<thread_trace> generate_traces(const workload_config& w, int threads)
       case workload_pattern::live_set: out.push_back(live_set_generator(w, seed).run()); break;
       case workload_pattern::ring_handoff: out.push_back(ring_trace(w, seed)); break;
       case workload_pattern::requests: out.push_back(requests_trace(w, seed)); break;
+      case workload_pattern::trace: throw std::invalid_argument(w.source + ": a trace workload is replayed, not generated (bench/trace_replay.h)");
     }
   }
   return out;

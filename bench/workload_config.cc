@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 
+#include "bench/trace_workload.h"
 #include "bench/workload_memory.h"
 #include "pmr/config_error.h"
 #include "pmr/json_fields.h"
@@ -141,6 +142,7 @@ const char* pattern_name(workload_pattern p) {
     case workload_pattern::live_set: return "live_set";
     case workload_pattern::ring_handoff: return "ring_handoff";
     case workload_pattern::requests: return "requests";
+    case workload_pattern::trace: return "trace";
   }
   return "?";
 }
@@ -150,6 +152,15 @@ workload_config parse_workload(const nlohmann::json& doc, const std::string& sou
   // Before anything copies or walks the document recursively (w.raw below is a deep copy).
   check_json_depth(doc, source);
   const json_fields root(doc, source);
+  if (root.string_or("pattern", "") == "trace") {
+    workload_config t;
+    t.source = source;
+    t.raw = doc;
+    t.name = root.string("name");
+    if (t.name.empty()) root.fail("name", "must not be empty");
+    t.description = root.string_or("description", "");
+    return parse_trace_workload(root, std::move(t));
+  }
   root.reject_unknown({"name", "description", "pattern", "seed", "threads", "ops_per_thread",
                        "min_seconds", "sizes", "alignment", "allocate_probability", "live_cap",
                        "lifetimes", "containers", "tensor_resize_probability", "ring", "requests"});
@@ -164,7 +175,7 @@ workload_config parse_workload(const nlohmann::json& doc, const std::string& sou
   if (pattern == "live_set") w.pattern = workload_pattern::live_set;
   else if (pattern == "ring_handoff") w.pattern = workload_pattern::ring_handoff;
   else if (pattern == "requests") w.pattern = workload_pattern::requests;
-  else root.fail("pattern", "must be one of live_set, ring_handoff, requests, got \"" + pattern + "\"");
+  else root.fail("pattern", "must be one of live_set, ring_handoff, requests, trace, got \"" + pattern + "\"");
 
   w.seed = root.size_or("seed", 1);
   if (root.has("threads")) {

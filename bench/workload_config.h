@@ -77,7 +77,7 @@
 
 namespace allocbench::bench {
 
-enum class workload_pattern { live_set, ring_handoff, requests };
+enum class workload_pattern { live_set, ring_handoff, requests, trace };  // trace: bench/trace_workload.h
 enum class lifetime_kind { random, fifo, scoped };
 // The order is the index into workload_config::carrier_weights; tensor_buffer comes last so that the
 // older carriers keep their indices.
@@ -119,6 +119,8 @@ struct workload_config {
   std::size_t requests_in_flight = 4;
   std::uint32_t min_tokens = 16, max_tokens = 256;
   std::uint32_t token_floats = 64;
+  std::string trace_path;        // trace: the .abt file (bench/trace_workload.h)
+  std::size_t trace_passes = 1;  // trace: replays per run
   nlohmann::json raw;  // the document as read, for the results' provenance
 };
 

@@ -67,6 +67,8 @@ memory_estimate estimate_memory(const workload_config& w) {
       blocks = mul(add(w.queue_capacity, w.ring_batch > 1 ? w.ring_batch : 0), item);
       blocks_field = "ring.queue_capacity";
       break;
+    case workload_pattern::trace:  // parsed and sized by bench/trace_workload.cc
+      break;
     case workload_pattern::requests: {
       const std::uint64_t tokens = mul(w.requests_in_flight, w.max_tokens);
       ops = add(add(ops, tokens), w.requests_in_flight);  // every request's frees at the end

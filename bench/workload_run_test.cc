@@ -22,7 +22,10 @@ namespace {
 
 std::vector<std::string> shipped_workloads() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator("configs/workloads")) out.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator("configs/workloads")) {
+    // Trace workloads are replayed, not generated: trace_replay_test.cc runs them.
+    if (e.path().filename().string().rfind("trace_", 0) != 0) out.push_back(e.path().string());
+  }
   std::sort(out.begin(), out.end());
   return out;
     }
