@@ -68,6 +68,28 @@ std::vector<std::string> joined_flags(int argc, char** argv) {
   return out;
 }
 
+// The run's inputs and outputs, under $TMPDIR; removed at the end (also when a run throws) unless kept.
+struct temp_dir {
+  fs::path path;
+  bool keep;
+
+  explicit temp_dir(bool keep_it) : keep(keep_it) {
+    std::string t = (fs::path(env_or("TMPDIR", "/tmp")) / "allocbench-programs-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) throw std::runtime_error("cannot create a directory in $TMPDIR");
+    path = t;
+  }
+  ~temp_dir() {
+    if (keep) {
+      std::fprintf(stderr, "kept %s\n", path.c_str());
+      return;
+    }
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
+
 struct prepared_program {
   bp::program_config config;
   fs::path input_dir;
@@ -156,9 +178,8 @@ int run(int argc, char** argv) {
                                            : fs::path(workspace.empty() ? "." : workspace) / "bench" / "results";
   fs::create_directories(out_dir);
 
-  std::string tmp_template = (fs::path(env_or("TMPDIR", "/tmp")) / "allocbench-programs-XXXXXX").string();
-  if (mkdtemp(tmp_template.data()) == nullptr) throw std::runtime_error("cannot create a directory in $TMPDIR");
-  const fs::path tmp = tmp_template;
+  const temp_dir tmp_dir(args.has("keep-temp"));
+  const fs::path& tmp = tmp_dir.path;
 
   // Inputs and the reference runs.
   std::vector<prepared_program> programs;
@@ -236,11 +257,6 @@ int run(int argc, char** argv) {
   bp::write_programs_csv(out_dir / "programs.csv", provenance, cells);
   bp::write_programs_json(out_dir / "programs.json", provenance, settings, cells, means, runs);
   std::cout << "wrote " << (out_dir / "programs").string() << ".csv and .json\n";
-  if (args.has("keep-temp")) {
-    std::fprintf(stderr, "kept %s\n", tmp.c_str());
-  } else {
-    fs::remove_all(tmp);
-  }
   if (!failed.empty()) {
     for (const auto& [program, allocator] : failed) {
       std::fprintf(stderr, "FAILED: program %s under allocator %s (see above)\n", program.c_str(), allocator.c_str());
