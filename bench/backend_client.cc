@@ -1,25 +1,10 @@
 #include "bench/backend_client.h"
 
 #include <cstdio>
-#include <memory>
 #include <stdexcept>
-
-#include "tools/cpp/runfiles/runfiles.h"
 
 namespace allocbench::bench {
 namespace {
-
-using bazel::tools::cpp::runfiles::Runfiles;
-
-const Runfiles& runfiles(const char* argv0) {
-  static const std::unique_ptr<Runfiles> r = [argv0] {
-    std::string error;
-    std::unique_ptr<Runfiles> rf(Runfiles::Create(argv0, &error));
-    if (!rf) throw std::runtime_error("cannot find runfiles (run through `bazel run`): " + error);
-    return rf;
-  }();
-  return *r;
-}
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -46,10 +31,6 @@ std::string command_line(const std::string& exe, const std::vector<std::string>&
 }
 
 }  // namespace
-
-std::string runfile(const char* argv0, const std::string& workspace_relative) {
-  return runfiles(argv0).Rlocation("allocbench/" + workspace_relative);
-}
 
 std::vector<backend_binary> find_backends(const char* argv0, const std::vector<std::string>& layouts) {
   std::vector<backend_binary> out;

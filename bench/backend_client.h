@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/runfile_path.h"  // runfile(), which the driver uses with the backends
+
 namespace allocbench::bench {
 
 struct backend_binary {
@@ -21,8 +23,5 @@ std::vector<backend_binary> find_backends(const char* argv0, const std::vector<s
 
 // Runs a backend with `args` and parses the JSON it prints; throws std::runtime_error when it fails.
 nlohmann::json run_backend_process(const backend_binary& b, const std::vector<std::string>& args);
-
-// The runfiles path of a file of this workspace (e.g. "configs/workloads/rl_small.json").
-std::string runfile(const char* argv0, const std::string& workspace_relative);
 
 }  // namespace allocbench::bench

@@ -28,6 +28,14 @@ std::string first_line(const std::string& command) {
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
+}  // namespace
+
+std::string installed_version(const std::string& package) {
+  return first_line("dpkg-query -W -f='${Version}' " + quote(package));
+}
+
+namespace {
+
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -51,11 +59,8 @@ std::string utc_now() {
 
 }  // namespace
 
-nlohmann::json collect_provenance(const std::string& workspace, const workload_config& workload,
-                                  const std::vector<nlohmann::json>& backend_outputs,
-                                  const std::vector<std::string>& layouts) {
+nlohmann::json collect_machine_provenance(const std::string& workspace) {
   nlohmann::json p;
-  p["workload"] = workload.name;
   std::string commit = "unknown";
   if (!workspace.empty()) {
     const std::string git = "git -C " + quote(workspace);
@@ -72,11 +77,8 @@ nlohmann::json collect_provenance(const std::string& workspace, const workload_c
   nlohmann::json libs;
   for (const char* pkg : {"libjemalloc2", "libgoogle-perftools4", "libtcmalloc-minimal4", "libmimalloc2.0",
                           "libtbbmalloc2", "libc6", "libstdc++6"}) {
-    const std::string v = first_line(std::string("dpkg-query -W -f='${Version}' ") + pkg);
+    const std::string v = installed_version(pkg);
     if (!v.empty()) libs[pkg] = v;
-  }
-  for (const nlohmann::json& b : backend_outputs) {
-    if (!b.value("library_version", "").empty()) libs["headers:" + b.value("backend", "")] = b["library_version"];
   }
   p["libraries"] = libs;
   p["cpu_model"] = cpu_model();
@@ -85,6 +87,19 @@ nlohmann::json collect_provenance(const std::string& workspace, const workload_c
   p["kernel"] = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine
                                : std::string("unknown");
   p["date_utc"] = utc_now();
+  return p;
+}
+
+nlohmann::json collect_provenance(const std::string& workspace, const workload_config& workload,
+                                  const std::vector<nlohmann::json>& backend_outputs,
+                                  const std::vector<std::string>& layouts) {
+  nlohmann::json p = collect_machine_provenance(workspace);
+  p["workload"] = workload.name;
+  for (const nlohmann::json& b : backend_outputs) {
+    if (!b.value("library_version", "").empty()) {
+      p["libraries"]["headers:" + b.value("backend", "")] = b["library_version"];
+    }
+  }
   p["config_file"] = workload.source;
   p["config"] = workload.raw;
   nlohmann::json presets;

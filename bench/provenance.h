@@ -11,7 +11,15 @@
 
 namespace allocbench::bench {
 
-// `workspace`: the source tree (BUILD_WORKSPACE_DIRECTORY) or "" when unknown; `backend_outputs`
+// What every result file of this project carries: commit (`-dirty` when tracked files changed),
+// version, compiler, Bazel, the allocator libraries' Debian versions, CPU, cores, kernel and date.
+// `workspace`: the source tree (BUILD_WORKSPACE_DIRECTORY) or "" when unknown.
+nlohmann::json collect_machine_provenance(const std::string& workspace);
+
+// A Debian package's installed version (dpkg), "" when it is not installed.
+std::string installed_version(const std::string& package);
+
+// The above plus a workload's own: `workspace`: the source tree (BUILD_WORKSPACE_DIRECTORY) or "" when unknown; `backend_outputs`
 // supply the library versions the peers' headers report; `layouts` are --layout files.
 nlohmann::json collect_provenance(const std::string& workspace, const workload_config& workload,
                                   const std::vector<nlohmann::json>& backend_outputs,
