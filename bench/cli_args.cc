@@ -1,5 +1,6 @@
 #include "bench/cli_args.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "bench/workload_memory.h"
@@ -129,6 +130,21 @@ void apply_run_overrides(const cli_args& args, workload_config& w, run_settings&
   apply_overrides(args, w, timing);
   // More threads or ops than the file says need more memory: checked again before anything runs.
   check_memory_budget(w, memory_budget(args));
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string user_path(const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (std::filesystem::path(env_or("BUILD_WORKING_DIRECTORY", ".")) / p).string();
+}
+
+std::filesystem::path results_dir(const cli_args& args) {
+  if (args.has("out")) return user_path(args.value("out"));
+  return std::filesystem::path(env_or("BUILD_WORKSPACE_DIRECTORY", ".")) / "bench" / "results";
 }
 
 }  // namespace allocbench::bench

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -31,6 +32,17 @@ class cli_args {
  private:
   std::map<std::string, std::vector<std::string>> values_;
 };
+
+// The environment variable's value, or `fallback` when it is unset or empty.
+std::string env_or(const char* name, const std::string& fallback);
+
+// A path the user typed, relative to where they ran `bazel run` (BUILD_WORKING_DIRECTORY), not to the
+// runfiles directory a `bazel run` binary starts in.
+std::string user_path(const std::string& p);
+
+// Where results go: --out=DIR, else bench/results of the source tree (BUILD_WORKSPACE_DIRECTORY, or
+// the current directory outside `bazel run`).
+std::filesystem::path results_dir(const cli_args& args);
 
 // --memory-budget-gib=G (a positive number of GiB) in bytes, or kDefaultMemoryBudget when absent.
 std::uint64_t memory_budget(const cli_args& args);

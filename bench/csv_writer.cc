@@ -13,14 +13,17 @@ std::string opt(const std::optional<T>& v) {
 
 }  // namespace
 
+void write_provenance_comments(std::ostream& out, const nlohmann::json& provenance) {
+  for (const auto& [key, value] : provenance.items()) {
+    out << "# " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+}
+
 void write_csv(const std::filesystem::path& file, const nlohmann::json& provenance,
                const std::vector<summary_row>& rows) {
   std::ofstream out(file);
   if (!out) throw std::runtime_error("cannot write " + file.string());
-  // Provenance first, as comment lines that CSV readers can be told to skip (pandas: comment='#').
-  for (const auto& [key, value] : provenance.items()) {
-    out << "# " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
-  }
+  write_provenance_comments(out, provenance);
   out << "allocator,family,backend,threads,reps,mops_median,mops_min,mops_max,ratio_to_glibc,"
          "allocate_p50_ns,allocate_p99_ns,allocate_p999_ns,deallocate_p50_ns,deallocate_p99_ns,"
          "deallocate_p999_ns,overhead_ratio,peak_live_bytes,peak_rss_kib,contention_events,consistent,"

@@ -30,16 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-// A path the user typed, relative to where they ran `bazel run` (not the runfiles directory).
-std::string user_path(const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  return (fs::path(env_or("BUILD_WORKING_DIRECTORY", ".")) / p).string();
-}
+using ab::env_or;
+using ab::user_path;
 
 // --workload=NAME (a file of configs/workloads/), --workload=all, or --workload=path/to/file.json.
 std::vector<std::string> workload_files(const char* argv0, const std::string& which) {
@@ -99,8 +91,7 @@ int run(int argc, char** argv) {
   const int reps = args.integer_or("reps", 3);
   if (reps < 1 || reps > 1000) throw std::invalid_argument("--reps must be 1..1000");
 
-  const fs::path out_dir = args.has("out") ? fs::path(user_path(args.value("out")))
-                                           : fs::path(workspace.empty() ? "." : workspace) / "bench" / "results";
+  const fs::path out_dir = ab::results_dir(args);
   fs::create_directories(out_dir);
 
   // Everything is checked before the first run: a bad config must not surface an hour in.

@@ -17,6 +17,10 @@ namespace allocbench::bench {
 // ratio, peak live bytes and latency at one thread.
 void write_table(std::ostream& out, const std::string& workload, const std::vector<summary_row>& rows);
 
+// The run's provenance as "# key: value" lines, which CSV readers can be told to skip
+// (pandas: comment='#'); every CSV file of the benchmark starts with them.
+void write_provenance_comments(std::ostream& out, const nlohmann::json& provenance);
+
 // One line per allocator x threads, after "# key: value" provenance lines.
 void write_csv(const std::filesystem::path& file, const nlohmann::json& provenance,
                const std::vector<summary_row>& rows);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "bench/result_writers.h"
+
 namespace allocbench::bench::programs {
 
 double median(std::vector<double> v) {
@@ -199,10 +201,7 @@ void write_programs_csv(const std::filesystem::path& file, const nlohmann::json&
                         const std::vector<program_cell>& cells) {
   std::ofstream out(file);
   if (!out) throw std::runtime_error("cannot write " + file.string());
-  // Provenance first, as comment lines that CSV readers can be told to skip (pandas: comment='#').
-  for (const auto& [key, value] : provenance.items()) {
-    out << "# " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
-  }
+  write_provenance_comments(out, provenance);
   out << "program,allocator,reps,wall_s_median,wall_s_min,wall_s_max,cpu_s_median,peak_rss_kib_median,"
          "wall_ratio_to_glibc,cpu_ratio_to_glibc,rss_ratio_to_glibc,status\n";
   for (const program_cell& c : cells) {

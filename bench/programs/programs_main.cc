@@ -44,16 +44,8 @@ constexpr const char* kUsage =
     "  --out=DIR              where programs.csv/.json go (default: bench/results)\n"
     "  --keep-temp            keep the temporary directory of inputs and outputs\n";
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-// A path the user typed, relative to where they ran `bazel run` (not the runfiles directory).
-std::string user_path(const std::string& p) {
-  if (p.empty() || fs::path(p).is_absolute()) return p;
-  return (fs::path(env_or("BUILD_WORKING_DIRECTORY", ".")) / p).string();
-}
+using ab::env_or;
+using ab::user_path;
 
 // `--preload NAME=PATH` (two words) becomes `--preload=NAME=PATH`, the form cli_args reads.
 std::vector<std::string> joined_flags(int argc, char** argv) {
@@ -174,8 +166,7 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "skipping allocator %s: %s\n", a.name.c_str(), a.skipped.c_str());
     }
   }
-  const fs::path out_dir = args.has("out") ? fs::path(user_path(args.value("out")))
-                                           : fs::path(workspace.empty() ? "." : workspace) / "bench" / "results";
+  const fs::path out_dir = ab::results_dir(args);
   fs::create_directories(out_dir);
 
   const temp_dir tmp_dir(args.has("keep-temp"));

@@ -46,13 +46,9 @@ void replace(slot& s, rng& r, const params& p, std::uint64_t& sum) {
 
 int main(int argc, char** argv) {
   reject_unknown(argc, argv, {"threads", "rounds", "slots", "ops", "min", "max", "seed"});
+  const size_range range = sizes(argc, argv, 8, 512);
   const params p{arg(argc, argv, "threads", 4), arg(argc, argv, "rounds", 20), arg(argc, argv, "slots", 2000),
-                 arg(argc, argv, "ops", 20000),  arg(argc, argv, "min", 8),     arg(argc, argv, "max", 512),
-                 arg(argc, argv, "seed", 1)};
-  if (p.min > p.max) {
-    std::fprintf(stderr, "larson: --min must not exceed --max\n");
-    return 2;
-  }
+                 arg(argc, argv, "ops", 20000),  range.min, range.max, arg(argc, argv, "seed", 1)};
   std::vector<std::vector<slot>> arrays(p.threads, std::vector<slot>(p.slots));
   std::vector<std::uint64_t> sums(p.threads, 0);  // one per array, so the total is order-free
   for (std::size_t a = 0; a < p.threads; ++a) {

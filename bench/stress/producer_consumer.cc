@@ -59,12 +59,8 @@ class bounded_queue {
 int main(int argc, char** argv) {
   reject_unknown(argc, argv, {"pairs", "messages", "queue", "min", "max", "seed"});
   const std::size_t pairs = arg(argc, argv, "pairs", 2), messages = arg(argc, argv, "messages", 60000);
-  const std::size_t queue = arg(argc, argv, "queue", 64), min = arg(argc, argv, "min", 16);
-  const std::size_t max = arg(argc, argv, "max", 4096), seed = arg(argc, argv, "seed", 1);
-  if (min > max) {
-    std::fprintf(stderr, "producer_consumer: --min must not exceed --max\n");
-    return 2;
-  }
+  const std::size_t queue = arg(argc, argv, "queue", 64), seed = arg(argc, argv, "seed", 1);
+  const auto [min, max] = sizes(argc, argv, 16, 4096);
   std::vector<std::unique_ptr<bounded_queue>> queues;
   for (std::size_t i = 0; i < pairs; ++i) queues.push_back(std::make_unique<bounded_queue>(queue));
   std::vector<std::uint64_t> sums(pairs, 0);

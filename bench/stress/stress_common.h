@@ -95,6 +95,19 @@ inline void reject_unknown(int argc, char** argv, std::initializer_list<const ch
   }
 }
 
+// --min=B and --max=B, the block sizes a program draws from; min > max is a usage error (exit 2).
+struct size_range {
+  std::size_t min, max;
+};
+inline size_range sizes(int argc, char** argv, std::size_t default_min, std::size_t default_max) {
+  const size_range r{arg(argc, argv, "min", default_min), arg(argc, argv, "max", default_max)};
+  if (r.min > r.max) {
+    std::fprintf(stderr, "%s: --min must not exceed --max\n", argv[0]);
+    std::exit(2);
+  }
+  return r;
+}
+
 // The line every stress program ends with; the runner compares it across allocators.
 inline void print_checksum(const char* program, std::uint64_t checksum) {
   std::printf("%s checksum %016llx\n", program, static_cast<unsigned long long>(checksum));

@@ -28,12 +28,8 @@ struct block {
 int main(int argc, char** argv) {
   reject_unknown(argc, argv, {"waves", "threads", "blocks", "min", "max", "seed"});
   const std::size_t waves = arg(argc, argv, "waves", 60), threads = arg(argc, argv, "threads", 4);
-  const std::size_t blocks = arg(argc, argv, "blocks", 3000), min = arg(argc, argv, "min", 8);
-  const std::size_t max = arg(argc, argv, "max", 2048), seed = arg(argc, argv, "seed", 1);
-  if (min > max) {
-    std::fprintf(stderr, "thread_churn: --min must not exceed --max\n");
-    return 2;
-  }
+  const std::size_t blocks = arg(argc, argv, "blocks", 3000), seed = arg(argc, argv, "seed", 1);
+  const auto [min, max] = sizes(argc, argv, 8, 2048);
   std::vector<std::vector<block>> handoff(threads), next(threads);
   std::vector<std::uint64_t> sums(threads, 0);  // per handoff slot of the wave that consumes it
   for (std::size_t w = 0; w < waves; ++w) {
