@@ -4,7 +4,6 @@
 #include <map>
 
 namespace allocbench::bench {
-namespace {
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -12,8 +11,6 @@ double median(std::vector<double> v) {
   const std::size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
-
-}  // namespace
 
 std::vector<summary_row> summarize(const std::vector<nlohmann::json>& outputs) {
   std::vector<std::string> order;

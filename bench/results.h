@@ -30,6 +30,9 @@ struct summary_row {
 
 // `outputs`: each backend's JSON document (backend_main.cc). Rows keep the allocators' order of first
 // appearance, then thread counts ascending.
+// The median of a set (0 for an empty one); an even count averages the middle two.
+double median(std::vector<double> v);
+
 std::vector<summary_row> summarize(const std::vector<nlohmann::json>& outputs);
 
 nlohmann::json to_json(const summary_row& r);

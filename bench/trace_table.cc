@@ -1,5 +1,7 @@
 #include "bench/trace_table.h"
 
+#include "bench/results.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -8,13 +10,6 @@
 
 namespace allocbench::bench {
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 std::string cell(const char* fmt, double a) {
   char b[64];

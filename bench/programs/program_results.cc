@@ -10,13 +10,6 @@
 
 namespace allocbench::bench::programs {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 namespace {
 
 std::optional<double> ratio(double value, double reference) {

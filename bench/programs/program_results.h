@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/results.h"
+
 namespace allocbench::bench::programs {
 
 // One timed run.
@@ -44,7 +46,7 @@ struct allocator_geomean {
   std::optional<double> wall, cpu, rss;
 };
 
-double median(std::vector<double> v);
+using bench::median;  // bench/results.h
 
 // `programs` and `allocators` give the order of rows and columns; `skipped` pairs an allocator with
 // the reason it did not run.
