@@ -76,11 +76,13 @@ resolved_trace resolve_blocks(const trace_data& t) {
 
   // K-way merge of the streams, each in its own order. An event happened between its ticks and its
   // window's end (the stream's next larger reading: trace_format.h, "How exact the times are"). The
-  // head with the earliest ticks goes next unless it is not ready and another head that may have
-  // happened before it (its ticks not after the earliest window's end) is: a free whose block
-  // another thread allocated within the clock's uncertainty then follows that allocation. Among
-  // exact readings (every event stamped) only a free of an unknown address or an allocation at a
-  // live one is ever passed over, and only by what shares its time.
+  // head with the earliest ticks goes next unless it is not ready; then the earliest ready head
+  // that may have happened before it (its ticks not after the blocked head's window end) goes
+  // first: a free whose block another thread allocated within the clock's uncertainty then follows
+  // that allocation. A head that nothing can make ready (a free of an address allocated before the
+  // recording) waits only until its window has passed. Among exact readings (every event stamped)
+  // only such heads are ever passed over, and only by what is not later than their stream's next
+  // event.
   const std::size_t n_streams = n;
   std::vector<std::vector<std::uint64_t>> window_end(n_streams);
   for (std::size_t i = 0; i < n_streams; ++i) {
@@ -96,18 +98,16 @@ resolved_trace resolve_blocks(const trace_data& t) {
   }
   std::vector<std::size_t> next(n_streams, 0);
   using head = std::pair<std::uint64_t, std::size_t>;
-  std::set<head> by_ticks, by_window_end;
+  std::set<head> by_ticks;
   auto push_head = [&](std::size_t s) {
-    if (next[s] >= t.threads[s].events.size()) return;
-    by_ticks.insert({t.threads[s].events[next[s]].ticks, s});
-    by_window_end.insert({window_end[s][next[s]], s});
+    if (next[s] < t.threads[s].events.size()) by_ticks.insert({t.threads[s].events[next[s]].ticks, s});
   };
   auto choose = [&]() {
     const std::size_t first_stream = by_ticks.begin()->second;
     if (ready(t.threads[first_stream].events[next[first_stream]])) return first_stream;
-    const std::uint64_t earliest_end = by_window_end.begin()->first;
+    const std::uint64_t end = window_end[first_stream][next[first_stream]];
     for (const head& h : by_ticks) {
-      if (h.first > earliest_end) break;
+      if (h.first > end) break;
       if (ready(t.threads[h.second].events[next[h.second]])) return h.second;
     }
     return first_stream;
@@ -117,7 +117,6 @@ resolved_trace resolve_blocks(const trace_data& t) {
   while (!by_ticks.empty()) {
     const std::size_t s = choose();
     by_ticks.erase({t.threads[s].events[next[s]].ticks, s});
-    by_window_end.erase({window_end[s][next[s]], s});
     const event& e = t.threads[s].events[next[s]++];
     push_head(s);
     if (first) r.first_ticks = e.ticks;
