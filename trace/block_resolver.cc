@@ -1,5 +1,6 @@
 #include "trace/block_resolver.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <unordered_map>
@@ -59,7 +60,9 @@ resolved_trace resolve_blocks(const trace_data& t) {
     resolved_block& b = r.blocks[id];
     b.freed = true;
     b.free_thread = thread;
-    b.free_ticks = ticks;
+    // A free stamped with its thread's older reading (trace_format.h) is not dated before the
+    // allocation it ends: a lifetime is never negative.
+    b.free_ticks = std::max(ticks, b.alloc_ticks);
     live_bytes -= b.size;
     if (b.thread != thread) ++r.cross_thread;
     return id;

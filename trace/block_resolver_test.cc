@@ -93,7 +93,9 @@ TEST(BlockResolver, CoarseReadingsFollowTheAddresses) {
   ASSERT_EQ(r.threads[1].ops.size(), 4u);
   EXPECT_EQ(r.threads[1].ops[1].kind, resolved_kind::free);
   EXPECT_TRUE(r.threads[1].ops[1].remote);
-  EXPECT_EQ(r.blocks[r.threads[1].ops[1].block].thread, 0u);
+  const resolved_block& handed = r.blocks[r.threads[1].ops[1].block];
+  EXPECT_EQ(handed.thread, 0u);
+  EXPECT_EQ(handed.free_ticks, 100u);  // b's reading (90) is older than the allocation: never before it
   EXPECT_EQ(r.peak_live_bytes, 16u + 64u);  // b's 0x300 and a's 0x100, before b freed it
 }
 
