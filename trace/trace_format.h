@@ -34,11 +34,11 @@
 //   with kFlagAlign: u8 log2 of the alignment asked for
 // So a small malloc or free takes 3 to 9 bytes.
 //
-// How exact the times are: the LD_PRELOAD recorder reads the clock on one event in kClockEvery (record/
-// recorder.cc) of each thread (reading it costs more than the rest of recording an event), so an event without a reading
-// happened between its ticks and the thread's next reading. The block resolver orders events whose
-// windows overlap by what their addresses allow (block_resolver.h). recording_resource stamps every
-// event.
+// How exact the times are: the LD_PRELOAD recorder reads the clock on one event in kClockEvery
+// (record/recorder.cc) of each thread, since reading it costs more than the rest of recording an
+// event; an event without a reading happened between its ticks and its thread's next reading. The
+// block resolver orders events whose windows overlap by what their addresses allow
+// (block_resolver.h). recording_resource stamps every event.
 //
 // Version 1 (still read): the kind took the low 5 bits and every event carried its time varint, as
 // if kFlagTicks were always set.
