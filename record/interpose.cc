@@ -3,17 +3,17 @@
 // (recorder.h) unless it is nested inside another interposed call (the allocator's own use of malloc,
 // operator new calling malloc, the recorder's system calls), which `tls.depth` tells.
 //
-// Timestamps: an allocation is stamped after the real call returns, a free before it: the stamps then
-// order a block's allocation before any use of it by another thread and a free before the reuse of
-// its address. realloc is stamped before the call (its old block is freed and the new one returned
-// inside it). Failed calls are not recorded; free(NULL) is not recorded.
+// Timestamps: an allocation is recorded after the real call returns, a free before it, so that a
+// clock reading taken for it orders a block's allocation before any use of it by another thread and a
+// free before the reuse of its address. realloc is recorded after the call (its old block is freed
+// and the new one returned inside it); the block resolver orders what a reading leaves ambiguous.
+// Failed calls are not recorded; free(NULL) is not recorded.
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "record/real_allocator.h"
 #include "record/recorder.h"
-#include "trace/trace_clock.h"
 
 #define ALLOCBENCH_EXPORT __attribute__((visibility("default")))
 
@@ -41,7 +41,7 @@ inline bool recording(const ar::thread_state& t) noexcept {
 
 void after_allocation(ar::thread_state& t, event_kind kind, std::uint8_t flags, void* p, std::size_t size,
                       std::size_t alignment) noexcept {
-  if (p != nullptr) ar::record(kind, flags, p, nullptr, size, ar::log2_of(alignment), at::ticks_now());
+  if (p != nullptr) ar::record(kind, flags, p, nullptr, size, ar::log2_of(alignment));
   (void)t;
 }
 
@@ -132,7 +132,7 @@ void do_delete(next_fn& next, event_kind kind, std::uint8_t flags, void* p, std:
   ar::thread_state& t = ar::tls;
   const bool rec = recording(t);
   ++t.depth;
-  if (rec) ar::record(kind, flags, p, nullptr, size, ar::log2_of(alignment), at::ticks_now());
+  if (rec) ar::record(kind, flags, p, nullptr, size, ar::log2_of(alignment));
   void* f = next.get<void*>();
   if (f == nullptr) {
     ar::real.free(p);
@@ -181,7 +181,7 @@ ALLOCBENCH_EXPORT void free(void* p) {
   ar::thread_state& t = ar::tls;
   if (!recording(t)) return ar::real.free(p);
   nested guard(t);
-  ar::record(event_kind::free, 0, p, nullptr, 0, 0, at::ticks_now());
+  ar::record(event_kind::free, 0, p, nullptr, 0, 0);
   ar::real.free(p);
 }
 
@@ -210,10 +210,9 @@ ALLOCBENCH_EXPORT void* realloc(void* old, std::size_t n) {
   ar::thread_state& t = ar::tls;
   if (!recording(t)) return ar::real.realloc(old, n);
   nested guard(t);
-  const std::uint64_t ticks = at::ticks_now();
   void* p = ar::real.realloc(old, n);
   // realloc(p, 0) that freed p is recorded with new address 0; a failure (NULL for n > 0) not at all.
-  if (p != nullptr || (old != nullptr && n == 0)) ar::record(event_kind::realloc, 0, old, p, n, 0, ticks);
+  if (p != nullptr || (old != nullptr && n == 0)) ar::record(event_kind::realloc, 0, old, p, n, 0);
   return p;
 }
 

@@ -30,9 +30,10 @@ extern __thread thread_state tls __attribute__((tls_model("initial-exec")));
 // True while this process records (configured, and not yet closed at exit).
 extern std::atomic<bool> active;
 
-// Appends one event to the calling thread's buffer.
+// Appends one event to the calling thread's buffer, stamped now when its thread's clock reading is
+// due (recorder.cc, kClockEvery).
 void record(trace::event_kind kind, std::uint8_t flags, const void* address, const void* new_address,
-            std::size_t size, std::uint8_t align_log2, std::uint64_t ticks) noexcept;
+            std::size_t size, std::uint8_t align_log2) noexcept;
 
 // Reads the environment, looks up the real allocator, installs the fork and thread-exit hooks.
 void start() noexcept;

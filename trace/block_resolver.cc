@@ -1,7 +1,8 @@
 #include "trace/block_resolver.h"
 
+#include <algorithm>
 #include <limits>
-#include <queue>
+#include <set>
 #include <unordered_map>
 
 namespace allocbench::trace {
@@ -20,13 +21,6 @@ resolved_trace resolve_blocks(const trace_data& t) {
   r.threads.resize(n);
   for (std::size_t i = 0; i < n; ++i) r.threads[i].recorded_thread = t.threads[i].thread;
 
-  // K-way merge by (ticks, stream): a stream's own order is kept even where its clock stepped back.
-  using head = std::pair<std::uint64_t, std::size_t>;
-  std::priority_queue<head, std::vector<head>, std::greater<head>> heads;
-  std::vector<std::size_t> next(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!t.threads[i].events.empty()) heads.push({t.threads[i].events[0].ticks, i});
-  }
   std::unordered_map<std::uint64_t, std::uint32_t> live;
   std::uint64_t live_bytes = 0;
   bool first = true;
@@ -66,17 +60,68 @@ resolved_trace resolve_blocks(const trace_data& t) {
     resolved_block& b = r.blocks[id];
     b.freed = true;
     b.free_thread = thread;
-    b.free_ticks = ticks;
+    // A free stamped with its thread's older reading (trace_format.h) is not dated before the
+    // allocation it ends: a lifetime is never negative.
+    b.free_ticks = std::max(ticks, b.alloc_ticks);
     live_bytes -= b.size;
     if (b.thread != thread) ++r.cross_thread;
     return id;
   };
 
-  while (!heads.empty()) {
-    const std::size_t s = heads.top().second;
-    heads.pop();
-    const event& e = t.threads[s].events[next[s]];
-    if (++next[s] < t.threads[s].events.size()) heads.push({t.threads[s].events[next[s]].ticks, s});
+  // Whether an event can come next: it frees what is live and allocates where nothing is.
+  auto ready = [&](const event& e) {
+    if (e.kind == event_kind::realloc) {
+      if (e.address != 0 && live.count(e.address) == 0) return false;
+      return e.new_address == 0 || e.new_address == e.address || live.count(e.new_address) == 0;
+    }
+    return is_free(e.kind) ? live.count(e.address) != 0 : live.count(e.address) == 0;
+  };
+
+  // K-way merge of the streams, each in its own order. An event happened between its ticks and its
+  // window's end (the stream's next larger reading: trace_format.h, "How exact the times are"). The
+  // head with the earliest ticks goes next unless it is not ready; then the earliest ready head
+  // that may have happened before it (its ticks not after the blocked head's window end) goes
+  // first: a free whose block another thread allocated within the clock's uncertainty then follows
+  // that allocation. A head that nothing can make ready (a free of an address allocated before the
+  // recording) waits only until its window has passed. Among exact readings (every event stamped)
+  // only such heads are ever passed over, and only by what is not later than their stream's next
+  // event.
+  const std::size_t n_streams = n;
+  std::vector<std::vector<std::uint64_t>> window_end(n_streams);
+  for (std::size_t i = 0; i < n_streams; ++i) {
+    const std::vector<event>& ev = t.threads[i].events;
+    std::vector<std::uint64_t>& w = window_end[i];
+    w.resize(ev.size());
+    for (std::size_t k = ev.size(); k-- > 0;) {
+      if (k + 1 == ev.size()) w[k] = std::numeric_limits<std::uint64_t>::max();
+      else if (ev[k + 1].ticks > ev[k].ticks) w[k] = ev[k + 1].ticks;
+      else if (ev[k + 1].ticks == ev[k].ticks) w[k] = w[k + 1];
+      else w[k] = ev[k].ticks;  // the clock stepped back: take the reading as exact
+    }
+  }
+  std::vector<std::size_t> next(n_streams, 0);
+  using head = std::pair<std::uint64_t, std::size_t>;
+  std::set<head> by_ticks;
+  auto push_head = [&](std::size_t s) {
+    if (next[s] < t.threads[s].events.size()) by_ticks.insert({t.threads[s].events[next[s]].ticks, s});
+  };
+  auto choose = [&]() {
+    const std::size_t first_stream = by_ticks.begin()->second;
+    if (ready(t.threads[first_stream].events[next[first_stream]])) return first_stream;
+    const std::uint64_t end = window_end[first_stream][next[first_stream]];
+    for (const head& h : by_ticks) {
+      if (h.first > end) break;
+      if (ready(t.threads[h.second].events[next[h.second]])) return h.second;
+    }
+    return first_stream;
+  };
+  for (std::size_t i = 0; i < n_streams; ++i) push_head(i);
+
+  while (!by_ticks.empty()) {
+    const std::size_t s = choose();
+    by_ticks.erase({t.threads[s].events[next[s]].ticks, s});
+    const event& e = t.threads[s].events[next[s]++];
+    push_head(s);
     if (first) r.first_ticks = e.ticks;
     first = false;
     r.last_ticks = std::max(r.last_ticks, e.ticks);

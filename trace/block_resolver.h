@@ -1,5 +1,6 @@
 // Turns a trace's addresses into block identities: the threads' streams are merged by timestamp (each
-// stream keeps its own order) and every allocation gets a block id, which the free, realloc or the end
+// stream keeps its own order; where one reading covers several events, by what their addresses
+// allow: block_resolver.cc) and every allocation gets a block id, which the free, realloc or the end
 // of the trace that releases it refers to. The result is what a replay runs and what trace_stats
 // summarises.
 #pragma once

@@ -70,5 +70,51 @@ TEST(BlockResolver, AlignmentAndReallocEdgeCases) {
   EXPECT_EQ(r.threads[0].ops[2].kind, resolved_kind::free);
 }
 
+// One clock reading per several events (trace_format.h): thread b's free of a's block carries b's
+// last reading, older than a's allocation. The merge follows the addresses within the readings'
+// windows instead of taking the free as unmatched and the reuse as an allocation at a live address.
+TEST(BlockResolver, CoarseReadingsFollowTheAddresses) {
+  trace_data t;
+  thread_stream a{0, {}, 0}, b{1, {}, 0};
+  a.events = {ev(100, event_kind::malloc, 0x100, 64),  // a reading
+              ev(100, event_kind::malloc, 0x200, 8),   // none: between 100 and 300
+              ev(300, event_kind::free, 0x300)};       // b's block
+  b.events = {ev(90, event_kind::malloc, 0x300, 16),   // a reading
+              ev(90, event_kind::free, 0x100),         // none: between 90 and 200, after a's malloc
+              ev(90, event_kind::malloc, 0x100, 32),   // the freed address again
+              ev(200, event_kind::free, 0x100)};
+  t.threads = {a, b};
+  const resolved_trace r = resolve_blocks(t);
+  EXPECT_EQ(r.unmatched_frees, 0u);
+  EXPECT_EQ(r.reused_live, 0u);
+  EXPECT_EQ(r.cross_thread, 2u);
+  EXPECT_EQ(r.frees, 3u);
+  EXPECT_EQ(r.live_at_end, 1u);  // a's 0x200
+  ASSERT_EQ(r.threads[1].ops.size(), 4u);
+  EXPECT_EQ(r.threads[1].ops[1].kind, resolved_kind::free);
+  EXPECT_TRUE(r.threads[1].ops[1].remote);
+  const resolved_block& handed = r.blocks[r.threads[1].ops[1].block];
+  EXPECT_EQ(handed.thread, 0u);
+  EXPECT_EQ(handed.free_ticks, 100u);  // b's reading (90) is older than the allocation: never before it
+  EXPECT_EQ(r.peak_live_bytes, 16u + 64u);  // b's 0x300 and a's 0x100, before b freed it
+}
+
+// A free of an address nobody allocated is passed over only while another head may precede it; it
+// is then taken (and counted unmatched) without holding its stream back to the end.
+TEST(BlockResolver, AnUnknownFreeWaitsOnlyWithinItsWindow) {
+  trace_data t;
+  thread_stream a{0, {}, 0}, b{1, {}, 0};
+  a.events = {ev(10, event_kind::free, 0x999), ev(20, event_kind::malloc, 0x100, 8)};
+  b.events = {ev(15, event_kind::malloc, 0x200, 8), ev(1000, event_kind::free, 0x200)};
+  t.threads = {a, b};
+  const resolved_trace r = resolve_blocks(t);
+  EXPECT_EQ(r.unmatched_frees, 1u);
+  EXPECT_EQ(r.frees, 1u);
+  EXPECT_EQ(r.blocks.size(), 2u);
+  EXPECT_EQ(r.blocks[0].thread, 1u);  // b's malloc at 15 went before a's free (window 10..20)
+  EXPECT_EQ(r.blocks[1].thread, 0u);  // and a's malloc at 20 before b's free at 1000
+  EXPECT_LT(r.blocks[1].alloc_ticks, r.blocks[0].free_ticks);
+}
+
 }  // namespace
 }  // namespace allocbench::trace

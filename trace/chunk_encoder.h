@@ -17,16 +17,25 @@ class chunk_encoder {
   bool empty() const { return events_ == 0; }
   bool has_room() const { return std::size_t(end_ - cur_) >= kMaxEventBytes; }
   std::uint32_t events() const { return events_; }
+  // The ticks of the last event added (meaningful when !empty()).
+  std::uint64_t last_ticks() const { return prev_ticks_; }
 
   // The caller checks has_room() first. `new_address` and `size` are used as the kind needs them.
+  // An event whose `ticks` equal the previous event's (last_ticks(): the recorder did not read the
+  // clock for it) is written without a time.
   void add(event_kind kind, std::uint8_t flags, std::uint64_t ticks, std::uint64_t address,
            std::uint64_t new_address, std::uint64_t size, std::uint8_t align_log2) {
     if (events_ == 0) prev_ticks_ = base_ticks_ = ticks;
-    std::uint8_t* p = cur_;
-    *p++ = std::uint8_t(kind) | flags;
-    p = put_varint(p, zigzag(std::int64_t(ticks - prev_ticks_)));
+    std::uint8_t* op = cur_;
+    std::uint8_t* p = cur_ + 1;
+    std::uint8_t code = std::uint8_t(kind) | flags;
+    if (ticks != prev_ticks_) {
+      code |= kFlagTicks;
+      p = put_varint(p, zigzag(std::int64_t(ticks - prev_ticks_)));
+      prev_ticks_ = ticks;
+    }
+    *op = code;
     p = put_varint(p, zigzag(std::int64_t(address - prev_address_)));
-    prev_ticks_ = ticks;
     prev_address_ = address;
     if (kind == event_kind::realloc) {
       p = put_varint(p, zigzag(std::int64_t(new_address - address)));

@@ -115,19 +115,23 @@ trace_header parse_header(cursor& c) {
   return h;
 }
 
-void parse_events(cursor& c, std::size_t end, std::uint32_t count, std::uint64_t base, thread_stream& s, bool keep) {
+void parse_events(cursor& c, std::size_t end, std::uint32_t count, std::uint64_t base, std::uint16_t version,
+                  thread_stream& s, bool keep) {
   std::uint64_t ticks = base, address = 0;
+  // Version 1 had no kFlagTicks: its kinds took 5 bits and every event its time.
+  const std::uint8_t kind_mask = version == 1 ? kKindMaskV1 : kKindMask;
+  const std::uint8_t flag_mask = std::uint8_t(kFlagAlign | kFlagSize | kFlagNothrow);
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::size_t at = c.offset();
     if (at >= end) c.fail(at, "chunk ends after " + std::to_string(i) + " of its " + std::to_string(count) + " events");
     event e;
     const std::uint8_t op = *c.here();
     c.skip(1);
-    const std::uint8_t kind = op & kKindMask;
+    const std::uint8_t kind = op & kind_mask;
     if (kind == 0 || kind > kLastKind) c.fail(at, "unknown event kind " + std::to_string(kind));
     e.kind = event_kind(kind);
-    e.flags = op & ~kKindMask;
-    ticks += std::uint64_t(unzigzag(c.varint(end, "event time")));
+    e.flags = op & flag_mask;
+    if (version == 1 || (op & kFlagTicks) != 0) ticks += std::uint64_t(unzigzag(c.varint(end, "event time")));
     address += std::uint64_t(unzigzag(c.varint(end, "event address")));
     e.ticks = ticks;
     e.address = address;
@@ -192,7 +196,7 @@ trace_data parse_trace(const std::uint8_t* bytes, std::size_t size, const std::s
     if (count > payload) c.fail(at, "chunk claims " + std::to_string(count) + " events in " + std::to_string(payload) + " bytes");
     thread_stream& s = threads[thread];
     s.thread = thread;
-    parse_events(c, c.offset() + payload, count, base, s, keep_events);
+    parse_events(c, c.offset() + payload, count, base, t.header.version, s, keep_events);
     events += count;
     ++chunks;
   }

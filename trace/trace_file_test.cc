@@ -37,7 +37,11 @@ trace_data sample() {
               ev(~0ull - 5, event_kind::free, 0x10000, 0),
               ev(1050, event_kind::realloc, 0x5500000000, 0, 0)};
   b.events = {ev(2000, event_kind::op_new_array, 0x900000, 1 << 20), ev(2001, event_kind::op_delete_array, 0x900000, 0)};
-  for (std::uint64_t i = 0; i < 10000; ++i) c.events.push_back(ev(3000 + i * 37, i % 2 ? event_kind::free : event_kind::malloc, 0x1000 + (i / 2) * 64, i % 2 ? 0 : i % 500));
+  // Exact times in the first half, then one reading per 16 events (trace_format.h), as the recorder writes.
+  for (std::uint64_t i = 0; i < 10000; ++i) {
+    const std::uint64_t ticks = i < 5000 ? 3000 + i * 37 : 3000 + (i / 16) * 600;
+    c.events.push_back(ev(ticks, i % 2 ? event_kind::free : event_kind::malloc, 0x1000 + (i / 2) * 64, i % 2 ? 0 : i % 500));
+  }
   t.threads = {a, b, c};
   t.end_ticks = 999999;
   return t;
@@ -123,7 +127,8 @@ TEST(TraceFile, ForeignAndNewerFilesAreRejected) {
   EXPECT_EQ(offset, 0u);
   std::vector<std::uint8_t> newer = encode_trace(sample());
   put_le(newer.data() + 8, kVersion + 1, 2);
-  EXPECT_NE(error_of(newer, &offset).find("version 2 is newer than this reader's 1"), std::string::npos) << error_of(newer);
+  const std::string want = "version " + std::to_string(kVersion + 1) + " is newer than this reader's " + std::to_string(kVersion);
+  EXPECT_NE(error_of(newer, &offset).find(want), std::string::npos) << error_of(newer);
   EXPECT_EQ(offset, 8u);
   std::vector<std::uint8_t> open = encode_trace(sample());
   put_le(open.data() + kClockHzOffset, 0, 8);
@@ -134,6 +139,57 @@ TEST(TraceFile, ForeignAndNewerFilesAreRejected) {
   std::vector<std::uint8_t> trailing = encode_trace(sample());
   trailing.push_back(0);
   EXPECT_NE(error_of(trailing).find("after the end record"), std::string::npos);
+}
+
+// An event without a reading of its own costs no time bytes: a stream with one reading per 16
+// events is smaller than the same stream stamped on every event.
+TEST(TraceFile, EventsWithoutAReadingCarryNoTime) {
+  trace_data exact, coarse;
+  exact.header.clock_hz = coarse.header.clock_hz = 1'000'000'000;
+  thread_stream e{0, {}, 0}, c{0, {}, 0};
+  for (std::uint64_t i = 0; i < 1600; ++i) {
+    e.events.push_back(ev(1000 + i * 50, event_kind::malloc, 0x1000 + i * 64, 32));
+    c.events.push_back(ev(1000 + (i / 16) * 800, event_kind::malloc, 0x1000 + i * 64, 32));
+  }
+  exact.threads = {e};
+  coarse.threads = {c};
+  const std::size_t exact_bytes = encode_trace(exact).size(), coarse_bytes = encode_trace(coarse).size();
+  // After the first event (no time in either), 1599 one-byte times (50 ticks) against 99 readings
+  // of two bytes (800 ticks).
+  EXPECT_EQ(exact_bytes - coarse_bytes, 1599u - 2 * 99u) << coarse_bytes << " against " << exact_bytes;
+}
+
+// A version 1 file (kinds in 5 bits, a time on every event) still reads: the shipped traces of
+// testdata/traces before version 2 are of it.
+TEST(TraceFile, ReadsVersionOne) {
+  header_fields h;
+  h.clock_hz = 1'000'000'000;
+  std::vector<std::uint8_t> bytes(kFixedHeaderBytes + kMaxProgramBytes);
+  bytes.resize(encode_header(bytes.data(), h));
+  put_le(bytes.data() + 8, 1, 2);
+  // One chunk of thread 3: malloc(24) at 0x20 (ticks 500), free of it (ticks 510).
+  std::vector<std::uint8_t> chunk(kChunkHeaderBytes);
+  chunk[0] = kChunkTag;
+  put_le(chunk.data() + 5, 3, 4);
+  put_le(chunk.data() + 9, 2, 4);
+  put_le(chunk.data() + 17, 500, 8);
+  const std::uint8_t events[] = {std::uint8_t(event_kind::malloc), 0, std::uint8_t(zigzag(0x20)), 24,
+                                 std::uint8_t(event_kind::free), std::uint8_t(zigzag(10)), 0};
+  chunk.insert(chunk.end(), events, events + sizeof events);
+  put_le(chunk.data() + 13, sizeof events, 4);
+  put_le(chunk.data() + 1, checksum(chunk.data() + 5, chunk.size() - 5), 4);
+  bytes.insert(bytes.end(), chunk.begin(), chunk.end());
+  std::uint8_t end[kEndBytes];
+  encode_end(end, 2, 1, 600);
+  bytes.insert(bytes.end(), end, end + kEndBytes);
+
+  const trace_data t = parse_trace(bytes.data(), bytes.size(), "v1.abt");
+  EXPECT_EQ(t.header.version, 1u);
+  ASSERT_EQ(t.threads.size(), 1u);
+  EXPECT_EQ(t.threads[0].thread, 3u);
+  ASSERT_EQ(t.threads[0].events.size(), 2u);
+  EXPECT_EQ(t.threads[0].events[0], ev(500, event_kind::malloc, 0x20, 24));
+  EXPECT_EQ(t.threads[0].events[1], ev(510, event_kind::free, 0x20));
 }
 
 }  // namespace

@@ -21,8 +21,10 @@
 //            it): the totals a reader checks, so a file cut short anywhere is detected.
 //
 // An event is an op byte, then varints (LEB128; "signed" ones zigzag-coded):
-//   op byte         kind (low 5 bits, event_kind) | kFlagAlign | kFlagSize | kFlagNothrow
-//   signed varint   ticks since the thread's previous event in this chunk (the first: since base_ticks)
+//   op byte         kind (low 4 bits, event_kind) | kFlagTicks | kFlagAlign | kFlagSize | kFlagNothrow
+//   with kFlagTicks: signed varint, this event's clock reading minus the previous reading in this chunk
+//                   (the first: minus base_ticks). Without it the event carries no reading of its own:
+//                   its ticks are the previous reading's (the first event's: base_ticks).
 //   signed varint   address minus the previous event's address in this chunk (the first: minus 0);
 //                   for a realloc the old address. Addresses are the identity of blocks: a reader
 //                   turns them into block ids (block_resolver.h).
@@ -30,7 +32,16 @@
 //   allocations and realloc: varint size in bytes (calloc: count x size)
 //   frees with kFlagSize: varint size (sized delete, pmr deallocate)
 //   with kFlagAlign: u8 log2 of the alignment asked for
-// So a small malloc or free takes 4 to 9 bytes.
+// So a small malloc or free takes 3 to 9 bytes.
+//
+// How exact the times are: the LD_PRELOAD recorder reads the clock on one event in kClockEvery
+// (record/recorder.cc) of each thread, since reading it costs more than the rest of recording an
+// event; an event without a reading happened between its ticks and its thread's next reading. The
+// block resolver orders events whose windows overlap by what their addresses allow
+// (block_resolver.h). recording_resource stamps every event.
+//
+// Version 1 (still read): the kind took the low 5 bits and every event carried its time varint, as
+// if kFlagTicks were always set.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +51,7 @@
 namespace allocbench::trace {
 
 inline constexpr char kMagic[8] = {'A', 'B', 'T', 'R', 'A', 'C', 'E', '\0'};
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 2;
 inline constexpr std::size_t kFixedHeaderBytes = 50;  // up to and including program_bytes
 inline constexpr std::size_t kClockHzOffset = 16;     // patched when a recording closes
 inline constexpr std::size_t kMaxProgramBytes = 4096;
@@ -69,7 +80,10 @@ enum class event_kind : std::uint8_t {
   pmr_deallocate,   // recording_resource: deallocate(p, bytes, alignment)
 };
 inline constexpr std::uint8_t kLastKind = std::uint8_t(event_kind::pmr_deallocate);
-inline constexpr std::uint8_t kKindMask = 0x1f;
+inline constexpr std::uint8_t kKindMask = 0x0f;
+inline constexpr std::uint8_t kKindMaskV1 = 0x1f;
+inline constexpr std::uint8_t kFlagTicks = 0x10;  // the event carries a clock reading (version 2)
+static_assert(kLastKind <= kKindMask, "every kind fits below kFlagTicks");
 inline constexpr std::uint8_t kFlagAlign = 0x20;
 inline constexpr std::uint8_t kFlagSize = 0x40;
 inline constexpr std::uint8_t kFlagNothrow = 0x80;

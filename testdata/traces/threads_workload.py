@@ -9,7 +9,7 @@ q = queue.Queue(maxsize=64)
 
 
 def produce(seed):
-    for i in range(1000):
+    for i in range(500):
         q.put({"id": seed * 100000 + i, "payload": "p" * (i % 300), "items": list(range(i % 40))})
     q.put(None)
 
