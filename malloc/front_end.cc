@@ -28,6 +28,7 @@ constinit page_map g_pages;
 namespace {
 
 constinit bootstrap_arena g_boot(g_pages);
+constinit span_pages g_span_pages;  // every class's spans
 
 // The thread is inside the engine (or building it): a nested call goes to the bootstrap arena.
 struct thread_state {
@@ -98,7 +99,7 @@ detail::scalable_heap* build_heap() noexcept {
     detail::scalable_heap_config config = malloc_layout(file);
     const detail::size_class_map classes(config.classes);
     for (std::size_t c = 0; c < classes.count(); ++c) {
-      g_class_upstreams[c] = ::new (g_span_sources[c].bytes) span_source(g_pages, classes.size(c));
+      g_class_upstreams[c] = ::new (g_span_sources[c].bytes) span_source(g_pages, g_span_pages, classes.size(c));
     }
     config.class_upstreams = g_class_upstreams;
     auto* counters = ::new (g_counters.bytes) detail::stats_counters();
@@ -350,12 +351,14 @@ namespace {
 
 // Every lock a call may hold, in the order calls take them: building the heap, the engine (registry,
 // then each class's shards), the bootstrap arena (taken under the registry: its list grows), the
-// large blocks' cache (held alone), the page map's (taken under the arena's: a new chunk's leaf).
+// large blocks' cache (held alone), the span pages' (held alone, by a span source outside the
+// engine's locks), the page map's (taken under the arena's: a new chunk's leaf).
 void fork_prepare() noexcept {
   pthread_mutex_lock(&g_init_mu);
   if (detail::scalable_heap* h = heap()) h->lock_for_fork();
   g_boot.lock();
   g_large.lock();
+  g_span_pages.lock();
   g_pages.lock();
 }
 
@@ -363,6 +366,7 @@ void fork_prepare() noexcept {
 // thread, and no other could have changed what they guard since prepare).
 void fork_release() noexcept {
   g_pages.unlock();
+  g_span_pages.unlock();
   g_large.unlock();
   g_boot.unlock();
   if (detail::scalable_heap* h = heap()) h->unlock_after_fork();

@@ -1,5 +1,7 @@
 #include "malloc/layout_config.h"
 
+#include <sched.h>
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -47,7 +49,19 @@ detail::scalable_heap_config malloc_layout(const char* layout_file) {
   if (o.guarded_sample_rate != 0) node.fail("guarded_sample_rate", "must be 0 for the malloc front end");
   o.checked = false;  // whatever the build's default (ALLOCBENCH_CHECKED)
   // Range checks are the engine's (scalable_heap's constructor: std::invalid_argument).
-  return detail::heap_config_for(o);
+  detail::scalable_heap_config config = detail::heap_config_for(o);
+  if (config.central_shards == 0) config.central_shards = malloc_default_shards();
+  return config;
+}
+
+std::size_t malloc_default_shards() noexcept {
+  // sched_getaffinity into a set on the stack: a system call, no malloc (this runs while the heap is
+  // being built). A process limited to fewer CPUs than the machine has gets fewer shards.
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  std::size_t n = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? std::size_t(CPU_COUNT(&cpus)) : 0;
+  constexpr std::size_t kMin = 2, kMax = 16;
+  return n < kMin ? kMin : n > kMax ? kMax : n;
 }
 
 }  // namespace allocbench::malloc_detail

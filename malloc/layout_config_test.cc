@@ -46,6 +46,18 @@ TEST(LayoutConfigTest, AFileChoosesTheEngineOptions) {
   EXPECT_TRUE(c.fast_path);  // checked off whatever the build's default
 }
 
+// Central shards left to the engine become the process's own default; a layout that names a count
+// keeps it (the default depends on the CPUs, so only its range is checked).
+TEST(LayoutConfigTest, ShardsLeftToTheEngineGetTheMallocDefault) {
+  const std::size_t d = malloc_default_shards();
+  EXPECT_GE(d, 2u);
+  EXPECT_LE(d, 16u);
+  EXPECT_EQ(malloc_layout(nullptr).central_shards, d);
+  const std::string f = write_layout("shards.json", R"({"name": "shards", "resource":
+      {"type": "scalable", "central_shards": 7}})");
+  EXPECT_EQ(malloc_layout(f.c_str()).central_shards, 7u);
+}
+
 TEST(LayoutConfigTest, ErrorsNameTheFileTheFieldAndTheReason) {
   const std::string slab = write_layout("slab.json",
       R"({"name": "s", "resource": {"type": "fixed_slab", "block_size": 32}})");
