@@ -63,7 +63,50 @@ std::size_t os_span_source::bytes_mapped() const {
   return regions_.size() * kRegionBytes + own_mapped_;
 }
 
+std::size_t os_span_source::bytes_kept_resident() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return kept_bytes_;
+}
+
+std::size_t os_span_source::release_resident() noexcept {
+  std::size_t released = 0;
+  for (std::size_t index = 0; index < kCarvedSizes; ++index) {
+    const std::size_t size = std::size_t(4096) << index;
+    for (;;) {
+      void* p;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (kept_[index].empty()) break;
+        p = kept_[index].back();
+        kept_[index].pop_back();
+        kept_bytes_ -= size;
+      }
+      give_pages_back(p, size);
+      released += size;
+    }
+  }
+  return released;
+}
+
+void os_span_source::give_pages_back(void* p, std::size_t size) noexcept {
+  ::madvise(p, size, MADV_DONTNEED);
+  std::lock_guard<std::mutex> lock(mutex_);
+  try {
+    free_[index_of(size)].push_back(p);
+  } catch (const std::bad_alloc&) {
+    // No room to remember it: the range leaves the region for good (the region's munmap later
+    // covers the hole harmlessly).
+    ::munmap(p, size);
+  }
+}
+
 void* os_span_source::take_locked(std::size_t bytes, std::size_t index) {
+  if (std::vector<void*>& kept = kept_[index]; !kept.empty()) {
+    void* p = kept.back();
+    kept.pop_back();
+    kept_bytes_ -= bytes;
+    return p;
+  }
   if (std::vector<void*>& spare = free_[index]; !spare.empty()) {
     void* p = spare.back();
     spare.pop_back();
@@ -126,17 +169,22 @@ void os_span_source::do_deallocate(void* p, std::size_t bytes, std::size_t align
     bytes_out_ -= size;
     return;
   }
-  // The pages go back now; the range stays ours and reads as zeros when it is next handed out.
-  ::madvise(p, size, MADV_DONTNEED);
-  std::lock_guard<std::mutex> lock(mutex_);
-  bytes_out_ -= size;
-  try {
-    free_[index_of(size)].push_back(p);
-  } catch (const std::bad_alloc&) {
-    // No room to remember it: the range leaves the region for good (the region's munmap later
-    // covers the hole harmlessly).
-    ::munmap(p, size);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bytes_out_ -= size;
+    if (kept_bytes_ + size <= keep_resident_) {
+      // Kept with its pages. push_back may throw only when the list must grow: the span then goes
+      // the other way.
+      try {
+        kept_[index_of(size)].push_back(p);
+        kept_bytes_ += size;
+        return;
+      } catch (const std::bad_alloc&) {
+      }
+    }
   }
+  // The pages go back now; the range stays ours and reads as zeros when it is next handed out.
+  give_pages_back(p, size);
 }
 
 }  // namespace allocbench::detail

@@ -47,7 +47,7 @@ TEST(OsSpanSource, SpansAreAlignedToTheirSizeAndDistinct) {
 // The point of the source: a span given back leaves no resident page behind (an aligned operator new
 // would keep them), and the next span of that size reuses the range, zeroed.
 TEST(OsSpanSource, GivenBackSpansLeaveNoResidentPagesAndComeBackZeroed) {
-  os_span_source source;
+  os_span_source source(0);  // keeps no page
   void* p = source.allocate(kSpan, kSpan);
   std::memset(p, 0xcd, kSpan);
   EXPECT_EQ(resident_pages(p, kSpan), kSpan / 4096);
@@ -58,6 +58,31 @@ TEST(OsSpanSource, GivenBackSpansLeaveNoResidentPagesAndComeBackZeroed) {
   const auto* bytes = static_cast<const unsigned char*>(again);
   for (std::size_t i = 0; i < kSpan; i += 512) ASSERT_EQ(bytes[i], 0u) << i;
   source.deallocate(again, kSpan, kSpan);
+}
+
+// Up to keep_resident_bytes of given-back spans keep their pages (no fault on reuse); the next one
+// does not, and release_resident() gives the kept ones back.
+TEST(OsSpanSource, KeepsPagesOfGivenBackSpansUpToItsBound) {
+  os_span_source source(2 * kSpan);
+  std::vector<void*> spans;
+  for (int i = 0; i < 3; ++i) {
+    spans.push_back(source.allocate(kSpan, kSpan));
+    std::memset(spans.back(), 0x5a, kSpan);
+  }
+  for (void* p : spans) source.deallocate(p, kSpan, kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), 2 * kSpan);
+  EXPECT_EQ(resident_pages(spans[0], kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_pages(spans[1], kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_pages(spans[2], kSpan), 0u);
+  // A kept span is reused first, pages and all.
+  void* again = source.allocate(kSpan, kSpan);
+  EXPECT_EQ(again, spans[1]);
+  EXPECT_EQ(static_cast<unsigned char*>(again)[100], 0x5au);
+  source.deallocate(again, kSpan, kSpan);
+  EXPECT_EQ(source.release_resident(), 2 * kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), 0u);
+  EXPECT_EQ(resident_pages(spans[0], kSpan), 0u);
+  EXPECT_EQ(resident_pages(spans[1], kSpan), 0u);
 }
 
 TEST(OsSpanSource, SpansLargerThanACarvedOneGetTheirOwnMapping) {

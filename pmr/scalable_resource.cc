@@ -188,7 +188,9 @@ std::size_t scalable_resource::local_cache_bound(std::size_t bytes) {
 
 std::size_t scalable_resource::release_unused() {
   flush_quarantine();  // quarantined blocks would keep their spans
-  return heap_.release_unused();
+  const std::size_t freed = heap_.release_unused();
+  if (spans_) spans_->release_resident();  // the pages the span source kept for reuse go too
+  return freed;
 }
 
 resource_stats scalable_resource::stats() const {
@@ -201,6 +203,7 @@ resource_stats scalable_resource::stats() const {
 
 void scalable_resource::release() {
   heap_.release_all();
+  if (spans_) spans_->release_resident();
   if (registry_) registry_->clear();
   counters_.forget_live();
 }

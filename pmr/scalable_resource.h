@@ -146,7 +146,8 @@ class scalable_resource final : public instrumented_resource {
   // Callable from any thread, safe while other threads run: drains the calling thread's cache and
   // those of threads that are idle (asleep in the kernel: blocked on a lock, condition, latch or I/O),
   // whose allowance goes back to thread_cache_budget; then gives parked batches back to their spans and
-  // every span whose blocks are all free back to upstream. Returns the bytes given back. Live blocks
+  // every span whose blocks are all free back to upstream (with an os_span_source, it gives the pages
+  // of the spans it kept for reuse back to the kernel as well). Returns the bytes given back. Live blocks
   // are untouched; blocks cached by running threads keep their spans.
   std::size_t release_unused();
   // Bytes all threads' caches hold now (exact while they are idle; within a batch per class and
