@@ -15,11 +15,8 @@ namespace {
 
 using testing::test_upstream;
 
-scalable_options unchecked() {
-  scalable_options o;
-  o.checked = false;
-  return o;
-}
+// Checked mode changes nothing here; unchecked keeps the counts simple.
+const scalable_options kUnchecked{.checked = false};
 
 // Makes `r` the default resource for one test, so that anything sent to "the default upstream"
 // shows in its counts.
@@ -45,7 +42,7 @@ void churn_small_blocks(std::pmr::memory_resource& r) {
 TEST(ScalableSpanSource, WithoutAnUpstreamSpansComeFromTheOsAndLargeBlocksFromTheDefault) {
   test_upstream counting;
   const default_resource_scope scope(&counting);
-  scalable_resource r(unchecked());
+  scalable_resource r(kUnchecked);
   EXPECT_TRUE(r.spans_from_os());
   churn_small_blocks(r);
   EXPECT_EQ(counting.allocate_calls(), 0u);  // no span went to the default resource
@@ -58,7 +55,7 @@ TEST(ScalableSpanSource, WithoutAnUpstreamSpansComeFromTheOsAndLargeBlocksFromTh
 
 TEST(ScalableSpanSource, AGivenUpstreamServesTheSpansAsBefore) {
   test_upstream up;
-  scalable_resource r(unchecked(), &up);
+  scalable_resource r(kUnchecked, &up);
   EXPECT_FALSE(r.spans_from_os());
   churn_small_blocks(r);
   EXPECT_GT(up.allocate_calls(), 0u);
@@ -88,7 +85,7 @@ TEST(ScalableSpanSource, PresetsAndLayoutsWithoutAnUpstreamUseTheOs) {
 }
 
 TEST(ScalableSpanSource, ReleaseUnusedGivesEmptiedSpansBackToTheOs) {
-  scalable_resource r(unchecked());
+  scalable_resource r(kUnchecked);
   churn_small_blocks(r);
   r.release_unused();
   EXPECT_EQ(r.stats().bytes_held, 0u);
