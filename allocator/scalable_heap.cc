@@ -123,7 +123,9 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     policy_.size[c] = std::uint32_t(size);
     policy_.batch[c] = std::uint32_t(batch);
     policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
-    std::pmr::memory_resource& spans = config.class_upstreams != nullptr ? *config.class_upstreams[c] : upstream;
+    std::pmr::memory_resource& spans = config.class_upstreams != nullptr ? *config.class_upstreams[c]
+                                       : config.span_upstream != nullptr  ? *config.span_upstream
+                                                                          : upstream;
     central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
                                                             spans, counters, shards, batch));
   }

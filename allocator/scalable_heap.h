@@ -60,6 +60,9 @@ struct scalable_heap_config {
   // heap's upstream. The malloc front end (malloc/) gives each class a resource that records the
   // class of every span it hands out, which is how free(p) finds p's class without a size.
   std::pmr::memory_resource* const* class_upstreams = nullptr;
+  // Otherwise, where every class's spans come from when set (a resource built without an upstream
+  // of its own gives its os_span_source); else the heap's upstream, which large blocks always use.
+  std::pmr::memory_resource* span_upstream = nullptr;
 };
 
 class scalable_heap final : private thread_cache_owner {

@@ -21,7 +21,27 @@ const detail::embedded_preset* find_preset(std::string_view name) {
                               "' (known presets: " + known + ")");
 }
 
+// A distinct object, so that a scalable node can tell "no upstream named" from a user's upstream;
+// otherwise it is operator new and delete.
+class forwarding_new_delete final : public std::pmr::memory_resource {
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    return std::pmr::new_delete_resource()->allocate(bytes, alignment);
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    std::pmr::new_delete_resource()->deallocate(p, bytes, alignment);
+  }
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+    return this == &other || std::pmr::new_delete_resource()->is_equal(other);
+  }
+};
+
 }  // namespace
+
+std::pmr::memory_resource* default_upstream() noexcept {
+  // Never destroyed: resources built on it may outlive static destruction.
+  static forwarding_new_delete* const instance = new forwarding_new_delete;
+  return instance;
+}
 
 std::vector<std::string> preset_names() {
   std::vector<std::string> names;

@@ -82,14 +82,20 @@
 
 namespace allocbench {
 
+// What a layout is built on when the caller names no upstream: operator new and delete (it forwards
+// to std::pmr::new_delete_resource()) for every node, except that a "scalable" node built on it
+// takes its spans from its own os_span_source, as scalable_resource(options) does. Passing any other
+// upstream, new_delete_resource() included, builds every node on exactly that one.
+std::pmr::memory_resource* default_upstream() noexcept;
+
 // Builds the preset of that name (a file name in configs/allocators/ without ".json"). An unknown
 // name throws std::invalid_argument listing the known names.
 std::unique_ptr<instrumented_resource> make_preset(
-    std::string_view name, std::pmr::memory_resource* upstream = std::pmr::new_delete_resource());
+    std::string_view name, std::pmr::memory_resource* upstream = default_upstream());
 
 // Reads and builds a layout file; see above for errors.
 std::unique_ptr<instrumented_resource> load_resource(
-    const std::filesystem::path& json, std::pmr::memory_resource* upstream = std::pmr::new_delete_resource());
+    const std::filesystem::path& json, std::pmr::memory_resource* upstream = default_upstream());
 
 // The common core: builds a parsed layout. `source_name` is what errors name as the file.
 std::unique_ptr<instrumented_resource> build_resource(const nlohmann::json& layout,

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "pmr/layout_builders.h"
+#include "pmr/presets.h"
 #include "pmr/scalable_resource.h"
 
 namespace allocbench::detail {
@@ -50,7 +51,11 @@ std::unique_ptr<instrumented_resource> build_scalable_resource(const json_fields
                                                                std::pmr::memory_resource* upstream) {
   const scalable_options o = parse_scalable_options(node);
   // Range checks live in the resource; construct_for_node names this node when it rejects one.
-  return construct_for_node(node, [&] { return std::make_unique<scalable_resource>(o, upstream); });
+  // No upstream named (default_upstream, pmr/presets.h): the resource's own span source.
+  return construct_for_node(node, [&] {
+    return upstream == default_upstream() ? std::make_unique<scalable_resource>(o)
+                                          : std::make_unique<scalable_resource>(o, upstream);
+  });
 }
 
 }  // namespace allocbench::detail

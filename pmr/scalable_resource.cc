@@ -3,6 +3,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 #include "allocator/request.h"
 
@@ -12,6 +13,13 @@ namespace {
 std::pmr::memory_resource& non_null(std::pmr::memory_resource* upstream) {
   if (upstream == nullptr) throw std::invalid_argument("scalable_resource: upstream must not be null");
   return *upstream;
+}
+
+detail::scalable_heap_config heap_config_with_spans(const scalable_options& options,
+                                                   std::pmr::memory_resource* spans) {
+  detail::scalable_heap_config c = detail::heap_config_for(options);
+  c.span_upstream = spans;
+  return c;
 }
 
 }  // namespace
@@ -37,11 +45,19 @@ detail::scalable_heap_config detail::heap_config_for(const scalable_options& o) 
   return c;
 }
 
+scalable_resource::scalable_resource(const scalable_options& options)
+    : scalable_resource(options, std::pmr::get_default_resource(), std::make_unique<detail::os_span_source>()) {}
+
 scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream)
+    : scalable_resource(options, upstream, nullptr) {}
+
+scalable_resource::scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream,
+                                     std::unique_ptr<detail::os_span_source> spans)
     : checked_(options.checked),
       sampling_(options.guarded_sample_rate != 0),
       sampled_free_(sampling_ && !checked_),
-      heap_(detail::heap_config_for(options), non_null(upstream), counters_) {
+      spans_(std::move(spans)),
+      heap_(heap_config_with_spans(options, spans_.get()), non_null(upstream), counters_) {
   if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
 }
 
@@ -172,7 +188,9 @@ std::size_t scalable_resource::local_cache_bound(std::size_t bytes) {
 
 std::size_t scalable_resource::release_unused() {
   flush_quarantine();  // quarantined blocks would keep their spans
-  return heap_.release_unused();
+  const std::size_t freed = heap_.release_unused();
+  if (spans_) spans_->release_resident();  // the pages the span source kept for reuse go too
+  return freed;
 }
 
 resource_stats scalable_resource::stats() const {
@@ -185,6 +203,7 @@ resource_stats scalable_resource::stats() const {
 
 void scalable_resource::release() {
   heap_.release_all();
+  if (spans_) spans_->release_resident();
   if (registry_) registry_->clear();
   counters_.forget_live();
 }

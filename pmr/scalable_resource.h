@@ -30,7 +30,8 @@
 // Upstream calls of different classes may run at once: the upstream must be thread-safe.
 //
 // Memory: spans are span_bytes (a power of two, larger for large classes so that a span holds at
-// least 8 blocks), aligned to their size, from upstream. All threads' caches together are bounded by
+// least 8 blocks), aligned to their size, from upstream, or, for a resource built without one, from
+// its own os_span_source. All threads' caches together are bounded by
 // thread_cache_budget. release_unused() gives back every span whose blocks are all free in the
 // central lists (after draining the calling thread's cache and idle threads' caches; blocks cached by
 // running threads keep their spans); release() and the destructor give back everything.
@@ -62,6 +63,7 @@
 
 #include "allocator/invalid_free.h"
 #include "allocator/checked_registry.h"
+#include "allocator/os_span_source.h"
 #include "allocator/scalable_heap.h"
 #include "pmr/instrumented_resource.h"
 #include "pmr/resource_stats.h"
@@ -108,9 +110,17 @@ scalable_heap_config heap_config_for(const scalable_options& options);
 class scalable_resource final : public instrumented_resource {
  public:
   // Throws std::invalid_argument naming the option when one is out of range.
-  explicit scalable_resource(const scalable_options& options = {},
-                             std::pmr::memory_resource* upstream = std::pmr::get_default_resource());
+  // Without an upstream, spans come from the resource's own os_span_source (allocator/os_span_source.h:
+  // mapped from the kernel, their pages given back as they empty, so resident memory follows the
+  // bytes held) and large requests from std::pmr::get_default_resource() as it is at construction.
+  explicit scalable_resource(const scalable_options& options = {});
+  // With one (not null), spans and large requests both come from `upstream`, which must honour an
+  // alignment of span_bytes.
+  scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream);
   ~scalable_resource() override;
+
+  // Whether spans come from the resource's own os_span_source (built without an upstream).
+  bool spans_from_os() const noexcept { return spans_ != nullptr; }
 
   // The largest request served from a size class.
   std::size_t max_size() const noexcept { return heap_.classes().max_small(); }
@@ -136,7 +146,8 @@ class scalable_resource final : public instrumented_resource {
   // Callable from any thread, safe while other threads run: drains the calling thread's cache and
   // those of threads that are idle (asleep in the kernel: blocked on a lock, condition, latch or I/O),
   // whose allowance goes back to thread_cache_budget; then gives parked batches back to their spans and
-  // every span whose blocks are all free back to upstream. Returns the bytes given back. Live blocks
+  // every span whose blocks are all free back to upstream (with an os_span_source, it gives the pages
+  // of the spans it kept for reuse back to the kernel as well). Returns the bytes given back. Live blocks
   // are untouched; blocks cached by running threads keep their spans.
   std::size_t release_unused();
   // Bytes all threads' caches hold now (exact while they are idle; within a batch per class and
@@ -148,6 +159,8 @@ class scalable_resource final : public instrumented_resource {
   std::string_view kind() const noexcept override { return "scalable"; }
 
  private:
+  scalable_resource(const scalable_options& options, std::pmr::memory_resource* upstream,
+                    std::unique_ptr<detail::os_span_source> spans);
   void* do_allocate(std::size_t bytes, std::size_t alignment) override;
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
@@ -162,6 +175,7 @@ class scalable_resource final : public instrumented_resource {
   bool checked_;
   bool sampling_;      // guarded_sample_rate > 0
   bool sampled_free_;  // sampling and not checked: deallocate_slow tries try_deallocate_sampled first
+  std::unique_ptr<detail::os_span_source> spans_;  // null when an upstream was given; outlives heap_
   detail::scalable_heap heap_;
   std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
 };

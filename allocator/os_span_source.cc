@@ -1,0 +1,190 @@
+#include "allocator/os_span_source.h"
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace allocbench::detail {
+namespace {
+
+constexpr std::size_t kPage = 4096;
+constexpr std::size_t kMaxBytes = std::size_t(1) << 46;  // half the x86-64 user address space
+
+// Address space only: no page is touched, and MAP_NORESERVE keeps untouched pages out of the
+// commit charge, so a region costs nothing resident until its spans are used.
+void* reserve(std::size_t bytes) noexcept {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+// `bytes` (a power of two, >= kPage) aligned to `bytes`: maps twice as much and unmaps the excess.
+void* map_aligned(std::size_t bytes) noexcept {
+  char* raw = static_cast<char*>(reserve(2 * bytes));
+  if (raw == nullptr) return nullptr;
+  const auto addr = reinterpret_cast<std::uintptr_t>(raw);
+  char* aligned = raw + (((addr + bytes - 1) & ~(bytes - 1)) - addr);
+  if (aligned != raw) ::munmap(raw, std::size_t(aligned - raw));
+  if (char* tail = aligned + bytes; tail != raw + 2 * bytes) ::munmap(tail, std::size_t(raw + 2 * bytes - tail));
+  return aligned;
+}
+
+std::size_t span_size(std::size_t bytes, std::size_t alignment) {
+  if (!std::has_single_bit(alignment)) {
+    throw std::invalid_argument("os_span_source: alignment " + std::to_string(alignment) +
+                                " is not a power of two");
+  }
+  if (bytes > kMaxBytes || alignment > kMaxBytes) throw std::bad_alloc();
+  std::size_t size = bytes < alignment ? alignment : bytes;
+  if (size < kPage) size = kPage;
+  return std::bit_ceil(size);
+}
+
+std::size_t index_of(std::size_t size) noexcept { return std::size_t(std::countr_zero(size)) - 12; }
+
+}  // namespace
+
+os_span_source::~os_span_source() {
+  for (const region& r : regions_) ::munmap(r.base, r.bytes);
+  // Own mappings still out belong to a heap that is being destroyed with this source: the heap gives
+  // them back first (span_arena::release_all), so none is left here.
+}
+
+std::size_t os_span_source::bytes_out() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_out_;
+}
+
+std::size_t os_span_source::bytes_mapped() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return regions_.size() * kRegionBytes + own_mapped_;
+}
+
+std::size_t os_span_source::bytes_kept_resident() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return kept_bytes_;
+}
+
+std::size_t os_span_source::release_resident() noexcept {
+  std::size_t released = 0;
+  for (std::size_t index = 0; index < kCarvedSizes; ++index) {
+    const std::size_t size = std::size_t(4096) << index;
+    for (;;) {
+      void* p;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (kept_[index].empty()) break;
+        p = kept_[index].back();
+        kept_[index].pop_back();
+        kept_bytes_ -= size;
+      }
+      give_pages_back(p, size);
+      released += size;
+    }
+  }
+  return released;
+}
+
+void os_span_source::give_pages_back(void* p, std::size_t size) noexcept {
+  ::madvise(p, size, MADV_DONTNEED);
+  std::lock_guard<std::mutex> lock(mutex_);
+  try {
+    free_[index_of(size)].push_back(p);
+  } catch (const std::bad_alloc&) {
+    // No room to remember it: the range leaves the region for good (the region's munmap later
+    // covers the hole harmlessly).
+    ::munmap(p, size);
+  }
+}
+
+void* os_span_source::take_locked(std::size_t bytes, std::size_t index) {
+  if (std::vector<void*>& kept = kept_[index]; !kept.empty()) {
+    void* p = kept.back();
+    kept.pop_back();
+    kept_bytes_ -= bytes;
+    return p;
+  }
+  if (std::vector<void*>& spare = free_[index]; !spare.empty()) {
+    void* p = spare.back();
+    spare.pop_back();
+    return p;
+  }
+  if (bump_ == nullptr) return nullptr;
+  // The next multiple of the span's size: what is skipped is address space only (never touched).
+  const auto addr = reinterpret_cast<std::uintptr_t>(bump_);
+  const std::uintptr_t start = (addr + bytes - 1) & ~std::uintptr_t(bytes - 1);
+  if (start + bytes > reinterpret_cast<std::uintptr_t>(end_)) return nullptr;
+  bump_ = reinterpret_cast<char*>(start + bytes);
+  return reinterpret_cast<void*>(start);
+}
+
+void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
+  const std::size_t size = span_size(bytes, alignment);
+  if (size > kMaxCarvedBytes) {
+    void* p = map_aligned(size);
+    if (p == nullptr) throw std::bad_alloc();
+    std::lock_guard<std::mutex> lock(mutex_);
+    own_mapped_ += size;
+    bytes_out_ += size;
+    return p;
+  }
+  const std::size_t index = index_of(size);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (void* p = take_locked(size, index)) {
+      bytes_out_ += size;
+      return p;
+    }
+  }
+  // A new region, mapped outside the lock. Another thread may have added one meanwhile: the rest of
+  // the region being carved is then left as unused address space.
+  char* base = static_cast<char*>(reserve(kRegionBytes));
+  if (base == nullptr) throw std::bad_alloc();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (regions_.size() == regions_.capacity()) {
+    try {
+      regions_.reserve(regions_.size() + 1);
+    } catch (...) {
+      ::munmap(base, kRegionBytes);
+      throw;
+    }
+  }
+  regions_.push_back(region{base, kRegionBytes});
+  bump_ = base;
+  end_ = base + kRegionBytes;
+  void* p = take_locked(size, index);  // size <= kRegionBytes / 8 always fits a fresh region
+  bytes_out_ += size;
+  return p;
+}
+
+void os_span_source::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
+  const std::size_t size = span_size(bytes, alignment);
+  if (size > kMaxCarvedBytes) {
+    ::munmap(p, size);
+    std::lock_guard<std::mutex> lock(mutex_);
+    own_mapped_ -= size;
+    bytes_out_ -= size;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bytes_out_ -= size;
+    if (kept_bytes_ + size <= keep_resident_) {
+      // Kept with its pages. push_back may throw only when the list must grow: the span then goes
+      // the other way.
+      try {
+        kept_[index_of(size)].push_back(p);
+        kept_bytes_ += size;
+        return;
+      } catch (const std::bad_alloc&) {
+      }
+    }
+  }
+  // The pages go back now; the range stays ours and reads as zeros when it is next handed out.
+  give_pages_back(p, size);
+}
+
+}  // namespace allocbench::detail
