@@ -1,3 +1,4 @@
+#include "pmr/testing/default_resource_guard.h"
 #include "pmr/replay_ring.h"
 
 #include <gtest/gtest.h>
@@ -37,15 +38,6 @@ std::pmr::string long_text(int i) {
 
 std::vector<int> contents(const replay_ring<int>& r) { return {r.begin(), r.end()}; }
 
-// Installs a default resource for one test and restores the previous one.
-class default_resource_guard {
- public:
-  explicit default_resource_guard(std::pmr::memory_resource* r) : previous_(std::pmr::set_default_resource(r)) {}
-  ~default_resource_guard() { std::pmr::set_default_resource(previous_); }
-
- private:
-  std::pmr::memory_resource* previous_;
-};
 
 // An element whose every construction (value or copy) throws on the n-th one after arm(n). It has no
 // move constructor, so the ring must copy it; `live` counts objects alive, to catch leaks and double
@@ -505,7 +497,7 @@ TEST(ReplayRing, PlainCopyUsesTheDefaultResource) {
   {
     replay_ring<std::pmr::string> a(3, &up);
     for (int i = 0; i < 5; ++i) a.push(long_text(i));  // wrapped
-    default_resource_guard guard(&def);
+    testing::default_resource_guard guard(&def);
     replay_ring<std::pmr::string> b(a);
     EXPECT_EQ(b.get_allocator().resource(), &def);
     EXPECT_EQ(b.capacity(), 3u);

@@ -6,6 +6,7 @@
 #include <memory_resource>
 #include <vector>
 
+#include "pmr/testing/default_resource_guard.h"
 #include "pmr/presets.h"
 #include "pmr/scalable_resource.h"
 #include "pmr/testing/test_upstream.h"
@@ -18,16 +19,6 @@ using testing::test_upstream;
 // Checked mode changes nothing here; unchecked keeps the counts simple.
 const scalable_options kUnchecked{.checked = false};
 
-// Makes `r` the default resource for one test, so that anything sent to "the default upstream"
-// shows in its counts.
-class default_resource_scope {
- public:
-  explicit default_resource_scope(std::pmr::memory_resource* r) : old_(std::pmr::set_default_resource(r)) {}
-  ~default_resource_scope() { std::pmr::set_default_resource(old_); }
-
- private:
-  std::pmr::memory_resource* old_;
-};
 
 // Small blocks of several classes, enough to need several spans each, then all freed.
 void churn_small_blocks(std::pmr::memory_resource& r) {
@@ -41,7 +32,7 @@ void churn_small_blocks(std::pmr::memory_resource& r) {
 
 TEST(ScalableSpanSource, WithoutAnUpstreamSpansComeFromTheOsAndLargeBlocksFromTheDefault) {
   test_upstream counting;
-  const default_resource_scope scope(&counting);
+  const testing::default_resource_guard scope(&counting);
   scalable_resource r(kUnchecked);
   EXPECT_TRUE(r.spans_from_os());
   churn_small_blocks(r);

@@ -1,3 +1,4 @@
+#include "pmr/testing/default_resource_guard.h"
 #include "pmr/tensor_buffer.h"
 
 #include <gtest/gtest.h>
@@ -39,15 +40,6 @@ class recording_resource : public std::pmr::memory_resource {
   }
 };
 
-// Installs a default resource for one test and restores the previous one.
-class default_resource_guard {
- public:
-  explicit default_resource_guard(std::pmr::memory_resource* r) : previous_(std::pmr::set_default_resource(r)) {}
-  ~default_resource_guard() { std::pmr::set_default_resource(previous_); }
-
- private:
-  std::pmr::memory_resource* previous_;
-};
 
 // An element whose construction (default or copy) throws on the n-th one after arm(n). It has no move
 // constructor, so containers must copy it; `live` counts objects alive to catch leaks and double
@@ -291,7 +283,7 @@ TEST(TensorBuffer, PmrVectorHandsItsResourceToEveryElement) {
   // A plain copy, like every pmr container, uses the default resource, for its elements too.
   test_upstream fallback;
   {
-    default_resource_guard guard(&fallback);
+    testing::default_resource_guard guard(&fallback);
     std::pmr::vector<tensor_buffer<float>> plain(v);
     EXPECT_EQ(plain.get_allocator().resource(), &fallback);
     for (const auto& t : plain) EXPECT_EQ(t.get_allocator().resource(), &fallback);
@@ -343,7 +335,7 @@ TEST(TensorBuffer, AllocatorExtendedCopyUsesTheGivenResource) {
 
 TEST(TensorBuffer, PlainCopyUsesTheDefaultResource) {
   test_upstream r, fallback;
-  default_resource_guard guard(&fallback);
+  testing::default_resource_guard guard(&fallback);
   auto a = iota_buffer({4}, &r);
   tensor_buffer<float> b(a);
   EXPECT_EQ(b.get_allocator().resource(), &fallback);
