@@ -64,6 +64,10 @@ class guarded_pages {
     return reinterpret_cast<std::uintptr_t>(p) - base_ < reserved_bytes_;
   }
 
+  // The reservation, which never moves: a sampling heap keeps a copy for its inlined free path.
+  std::uintptr_t base() const noexcept { return base_; }
+  std::size_t reserved_bytes() const noexcept { return reserved_bytes_; }
+
   // Frees a block allocate returned and puts its slot in quarantine; false (nothing changed) when p
   // is not the start of a live guarded block (a double free or an interior pointer).
   bool deallocate(void* p) noexcept;

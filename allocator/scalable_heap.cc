@@ -102,7 +102,7 @@ void add(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept { a.fetch_add(
 scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memory_resource& upstream,
                              stats_counters& counters)
     : id_(next_heap_id()),
-      fast_(size_class_map(validated(config).classes), config.fast_path),
+      fast_(size_class_map(validated(config).classes), config.fast_path && config.guarded_sample_rate == 0),
       map_(config.classes),
       table_limit_(map_.max_small() < fast_class_lookup::kDirectLimit ? map_.max_small()
                                                                        : fast_class_lookup::kDirectLimit),
@@ -111,8 +111,14 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
       budget_left_(std::int64_t(config.thread_cache_budget)),
       sample_rate_(std::int64_t(config.guarded_sample_rate)) {
   policy_.budget_left = &budget_left_;
-  free_bound_ = sample_rate_ == 0 ? fast_.bound() : 0;
-  if (sample_rate_ != 0) guards_ = std::make_unique<guarded_pages>(map_.max_small(), "scalable");
+  free_bound_ = fast_.bound();
+  // A sampling heap's fast paths take the cold branch (its fast_ has bound 0): scalable_heap.h.
+  sample_bound_ = sample_rate_ != 0 && config.fast_path ? table_limit_ + 1 : 0;
+  if (sample_rate_ != 0) {
+    guards_ = std::make_unique<guarded_pages>(map_.max_small(), "scalable");
+    guard_base_ = guards_->base();
+    guard_bytes_ = guards_->reserved_bytes();
+  }
   policy_.total_bytes = config.thread_cache_bytes;
   const std::size_t shards = shard_count(config.central_shards);
   for (std::size_t c = 0; c < map_.count(); ++c) {
@@ -167,8 +173,6 @@ void* scalable_heap::allocate_small(std::size_t c, std::size_t bytes) {
     } else {
       p = tc->refill(c, *central_[c], policy_, peak_);
     }
-    // A refill is where an allocating thread counts towards its next sample (none on the fast path).
-    if (refilled && guards_ != nullptr && tc->count_allocations(c)) store_fast_id(0);
     add_relaxed(l.credit, 1);
     add_relaxed(l.allocations, 1);
     add_relaxed(l.requested_in, bytes);
@@ -220,9 +224,6 @@ void* scalable_heap::allocate_sampled(std::size_t c, std::size_t bytes, std::siz
   scalable_thread_cache* tc = local();
   if (tc == nullptr || !tc->sample_due()) return nullptr;  // threads without a cache are not sampled
   tc->sampled(sample_rate_);
-  // The fast path stays closed while the next sample is due already (rate 1: every allocation).
-  if (tc->sample_due()) store_fast_id(0);
-  else refresh_fast_id();
   void* p = guards_->allocate(bytes, alignment);
   if (p == nullptr) return nullptr;  // every slot taken: served normally
   add(guarded_allocations_, 1);
@@ -273,10 +274,6 @@ scalable_thread_cache* scalable_heap::local() noexcept {
     tls_last_thread_cache.cache = cache;
     tls_last_thread_cache.heap_id = id_;
     refresh_fast_id();
-    // A sample is due on this thread (rate 1, or a new cache): its next allocation takes the slow path.
-    if (guards_ != nullptr && static_cast<scalable_thread_cache*>(cache)->sample_due()) {
-      store_fast_id(0);
-    }
   }
   return static_cast<scalable_thread_cache*>(cache);
 }
@@ -331,7 +328,6 @@ void scalable_heap::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
 void scalable_heap::reopen_after_drain(scalable_thread_cache& tc) noexcept {
   tc.reopen_fast = false;
   refresh_fast_id();
-  if (guards_ != nullptr && tc.sample_due()) store_fast_id(0);
 }
 
 // Draining another thread's cache, whose fast path takes no lock. Under the registry mutex (the cache

@@ -82,18 +82,19 @@ class scalable_heap final : private thread_cache_owner {
     // exiting: the slow path uses the central list). One compare: see last_thread_cache::fast_id.
     if (load_fast_id() != id_) [[unlikely]] return nullptr;
     // Beyond the size table (larger small classes, large blocks, sizes near SIZE_MAX), or the fast
-    // path is off (bound 0 in checked mode).
-    if (bytes >= fast_.bound()) [[unlikely]] return nullptr;
-    return pop_cached(bytes, alignment);
+    // path is off (bound 0 in checked mode), or the heap samples (bound 0 too: its fast path is the
+    // branch below, so that a heap that does not sample runs none of it).
+    if (bytes >= fast_.bound()) [[unlikely]] return try_allocate_sampled(bytes, alignment);
+    return pop_cached<false>(bytes, alignment);
   }
 
   // Puts a block into this thread's cache; false when only the slow path can take it.
   bool try_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     // A scope is open, or another resource's cache is this thread's last, or there is none: as above.
     if (load_fast_id() != id_) [[unlikely]] return false;
-    // Beyond the size table, the fast path is off, or sampling is on (free_bound_ is 0 then: every
-    // free must first ask whether its block is guarded, in try_deallocate_sampled).
-    if (bytes >= free_bound_) [[unlikely]] return false;
+    // Beyond the size table, the fast path is off, or the heap samples (free_bound_ is 0 then; its
+    // free path is the branch below).
+    if (bytes >= free_bound_) [[unlikely]] return try_deallocate_sampled(p, bytes, alignment);
     return push_cached(p, bytes, alignment);
   }
 
@@ -103,7 +104,8 @@ class scalable_heap final : private thread_cache_owner {
   void* try_allocate_checked(std::size_t bytes, std::size_t alignment) noexcept {
     if (load_fast_id() != id_) [[unlikely]] return nullptr;
     if (bytes > table_limit_) [[unlikely]] return nullptr;
-    return pop_cached(bytes, alignment);
+    // A checked heap that samples counts its allocations here too (a checked call is slow anyway).
+    return guards_ != nullptr ? pop_cached<true>(bytes, alignment) : pop_cached<false>(bytes, alignment);
   }
   bool try_deallocate_checked(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     if (load_fast_id() != id_) [[unlikely]] return false;
@@ -112,21 +114,23 @@ class scalable_heap final : private thread_cache_owner {
   }
 
   // ---- Sampling (guarded_sample_rate > 0 only). -------------------------------------------------
+  // A sampling heap's fast paths, in the cold branch of try_allocate and try_deallocate (after the
+  // fast_id compare, which they share): the bounds there are 0 for such a heap and sample_bound_ is 0
+  // for every other, so that a heap that does not sample pays nothing on its fast path and one
+  // compare more on its way to the slow path.
 
-  // The free fast path of a sampling heap, which the resource tries first in its slow path: a guarded
-  // block (one compare: guarded_pages::owns) goes to deallocate; any other takes try_deallocate's
-  // steps, and the freeing thread counts its allocations towards its next sample. When one is due,
-  // its next allocation is sent to the slow path (fast_id 0), which takes the sample.
-  bool try_deallocate_sampled(void* p, std::size_t bytes, std::size_t alignment) noexcept {
-    if (guards_->owns(p)) [[unlikely]] return false;
-    if (load_fast_id() != id_) [[unlikely]] return false;
-    if (bytes >= fast_.bound()) [[unlikely]] return false;
-    if (!push_cached(p, bytes, alignment)) [[unlikely]] return false;
-    auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
-    if (tc->count_allocations(fast_.list_offset(bytes) / sizeof(thread_class_list))) [[unlikely]] {
-      store_fast_id(0);
-    }
-    return true;
+  // One decrement of the thread's sample countdown more than the unsampled allocation; the
+  // allocation that takes it below zero goes to the slow path, which takes the sample.
+  [[gnu::always_inline]] void* try_allocate_sampled(std::size_t bytes, std::size_t alignment) noexcept {
+    if (bytes >= sample_bound_) [[unlikely]] return nullptr;
+    return pop_cached<true>(bytes, alignment);
+  }
+  // One range compare more than the unsampled free: a guarded block (its slot lies in the guard
+  // reservation) goes to the slow path, which puts it in quarantine, never into a cache.
+  [[gnu::always_inline]] bool try_deallocate_sampled(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    if (bytes >= sample_bound_) [[unlikely]] return false;
+    if (reinterpret_cast<std::uintptr_t>(p) - guard_base_ < guard_bytes_) [[unlikely]] return false;
+    return push_cached(p, bytes, alignment);
   }
 
   // Guarded allocations so far (release() does not reset it), and slots holding pages now.
@@ -192,6 +196,10 @@ class scalable_heap final : private thread_cache_owner {
 
   // The fast paths past their guards (this thread's cache is the last used, and bytes is in the
   // size table): inlined into each, so that try_allocate and try_deallocate stay one straight run.
+  // Sampling: the allocation is counted towards the thread's next sample only once it is sure to be
+  // served here (after the last other reason to refuse), so that the slow path can tell a refused
+  // call it must count (countdown >= 0) from one that is due (below 0): see allocate_sampled.
+  template <bool Sampling>
   [[gnu::always_inline]] void* pop_cached(std::size_t bytes, std::size_t alignment) noexcept {
     auto* tc = static_cast<scalable_thread_cache*>(tls_last_thread_cache.cache);
     const std::size_t offset = fast_.list_offset(bytes);
@@ -202,6 +210,9 @@ class scalable_heap final : private thread_cache_owner {
     void* p = l.head;
     // List empty: refill a batch from the class's central list.
     if (p == nullptr) [[unlikely]] return nullptr;
+    if constexpr (Sampling) {
+      if (!tc->count_allocation()) [[unlikely]] return nullptr;  // a sample is due
+    }
     l.head = *static_cast<void**>(p);
     unpoison_block(p, block_bytes(offset));  // nothing outside asan builds (allocator/asan_poison.h)
     add_relaxed(l.credit, 1);
@@ -237,7 +248,8 @@ class scalable_heap final : private thread_cache_owner {
   bool drain_idle(scalable_thread_cache& tc) noexcept;
   // The owner's side of drain_idle: after a drain closed this thread's fast path, open it again.
   void reopen_after_drain(scalable_thread_cache& tc) noexcept;
-  // A guarded block when this thread's sample is due (and a slot is free), else nullptr.
+  // A guarded block when this allocation is the thread's sample (and a slot is free), else nullptr;
+  // counts an allocation the fast path did not count.
   void* allocate_sampled(std::size_t c, std::size_t bytes, std::size_t alignment) noexcept;
   void deallocate_guarded(void* p, std::size_t bytes, std::size_t alignment) noexcept;
 
@@ -248,7 +260,12 @@ class scalable_heap final : private thread_cache_owner {
   // Hot, read on every fast-path call; on a cache line of their own, away from the base's counters,
   // which the slow paths write.
   alignas(kCacheLine) std::uint64_t id_;  // unique over the process's lifetime
-  std::size_t free_bound_;                 // fast_.bound(), or 0 while sampling
+  std::size_t free_bound_;                 // fast_.bound() (0 while sampling)
+  // A sampling heap's bound on both paths (the size table's, as fast_.bound() would be; 0 in one
+  // that does not sample), and its guard reservation (guarded_pages::owns, copied here: one range).
+  std::size_t sample_bound_;
+  std::uintptr_t guard_base_ = 0;
+  std::size_t guard_bytes_ = 0;
   fast_class_lookup fast_;                 // starts with its bound, on id_'s line
   size_class_map map_;
   std::size_t table_limit_;  // the largest size fast_'s table covers (checked mode's bound)

@@ -155,21 +155,18 @@ class alignas(kCacheLine) scalable_thread_cache {
   thread_class_list lists[kMaxClasses];
   std::uint32_t shard = 0;  // which shard of each central list this cache refills from (set at creation)
 
-  // Guard-page sampling (scalable_heap, guarded_sample_rate > 0): allocations still to go before this
-  // thread's next sampled one. Counted only on slow paths (a refill, a sampling heap's free), by the
-  // allocations list c made since it was last counted, so the fast path counts nothing.
+  // Guard-page sampling (scalable_heap, guarded_sample_rate > 0): allocations this thread makes
+  // before its next sampled one. A sampling heap's fast path counts each allocation it serves (one
+  // decrement); below zero, the allocation that took it there is refused and goes to the slow path,
+  // which takes the sample. So exactly every rate-th allocation of a thread is sampled.
   std::int64_t sample_countdown = 0;
-  // Adds list c's allocations since its last count; true when a sample is due.
-  bool count_allocations(std::size_t c) noexcept {
-    const std::int64_t now = std::int64_t(lists[c].allocations.load(std::memory_order_relaxed));
-    sample_countdown -= now - state_[c].counted;
-    state_[c].counted = now;
-    return sample_countdown <= 0;
-  }
-  bool sample_due() const noexcept { return sample_countdown <= 0; }
-  // A sample was taken: the next one comes `rate` allocations later (this one included), carrying any
-  // overshoot so that the rate holds on average.
-  void sampled(std::int64_t rate) noexcept { sample_countdown += rate - 1; }
+  // The fast path's count: false when this allocation is the sample.
+  bool count_allocation() noexcept { return --sample_countdown >= 0; }
+  // The slow path's: whether this allocation is the sample, counting it first unless the fast path
+  // did (it leaves the countdown below zero only when it refused a due allocation).
+  bool sample_due() noexcept { return sample_countdown < 0 || --sample_countdown < 0; }
+  // A sample was taken (or could not be): the next is `rate` allocations later, this one included.
+  void sampled(std::int64_t rate) noexcept { sample_countdown = rate - 1; }
 
   // Where list c sits in the cache, in bytes: the fast path finds a list from a table of these
   // (allocator/fast_class_lookup.h), with no multiply.
@@ -243,7 +240,6 @@ class alignas(kCacheLine) scalable_thread_cache {
     // read by cached_bytes() on other threads: hence atomic (relaxed).
     std::atomic<std::int64_t> max{0};
     std::int64_t sampled = 0;  // live() at the last sample
-    std::int64_t counted = 0;  // allocations at the last count_allocations
   };
 
   std::int64_t max_of(std::size_t c) const noexcept { return state_[c].max.load(std::memory_order_relaxed); }

@@ -154,7 +154,7 @@ TEST(ScalableGuardedDeathTest, OtherFaultsChainToThePreviousHandler) {
 }
 
 // A live-set workload like rl_small's (sizes 16..512, allocate with probability 0.65, up to 4096
-// live): about one allocation in N is guarded, counted on refills and on frees.
+// live): about one allocation in N is guarded.
 TEST(ScalableGuarded, AboutOneAllocationInNIsGuarded) {
   for (std::size_t rate : {50u, 400u}) {
     scalable_resource r(sampled(rate));
@@ -187,6 +187,37 @@ TEST(ScalableGuarded, AboutOneAllocationInNIsGuarded) {
     EXPECT_EQ(s.deallocations, allocations);
     EXPECT_EQ(s.live_bytes, 0u);
   }
+}
+
+// The fast path counts every allocation it serves, so a thread's every N-th allocation is guarded,
+// exactly, whether its blocks come from a warm cache or from refills, and whether or not it frees
+// in between (counted only on refills and frees, a thread that only allocates met its samples up
+// to a batch late).
+TEST(ScalableGuarded, EveryNthAllocationOfAThreadIsGuarded) {
+  constexpr std::size_t kRate = 7;
+  scalable_resource r(sampled(kRate));
+  std::vector<void*> blocks;
+  for (std::size_t i = 1; i <= 50 * kRate; ++i) {
+    blocks.push_back(r.allocate(64, 16));
+    ASSERT_EQ(r.guarded_count(), i / kRate) << "after allocation " << i;
+  }
+  for (void* p : blocks) r.deallocate(p, 64, 16);
+  blocks.clear();
+  // The cache is warm now: the same on its fast path, with frees in between.
+  const std::size_t before = r.guarded_count();
+  for (std::size_t i = 1; i <= 50 * kRate; ++i) {
+    void* p = r.allocate(64, 16);
+    ASSERT_EQ(r.guarded_count() - before, i / kRate) << "after allocation " << i << " of the warm run";
+    if (i % 3 == 0) {
+      r.deallocate(p, 64, 16);
+    } else {
+      blocks.push_back(p);
+    }
+  }
+  for (void* p : blocks) r.deallocate(p, 64, 16);
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.allocations, s.deallocations);
+  EXPECT_EQ(s.live_bytes, 0u);
 }
 
 // Frees by the allocating thread between samples would take the fast path: a guarded block must

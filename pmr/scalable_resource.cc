@@ -55,7 +55,6 @@ scalable_resource::scalable_resource(const scalable_options& options, std::pmr::
                                      std::unique_ptr<detail::os_span_source> spans)
     : checked_(options.checked),
       sampling_(options.guarded_sample_rate != 0),
-      sampled_free_(sampling_ && !checked_),
       spans_(std::move(spans)),
       heap_(heap_config_with_spans(options, spans_.get()), non_null(upstream), counters_) {
   if (checked_) registry_ = std::make_unique<detail::checked_registry>(kind());
@@ -84,16 +83,7 @@ void* scalable_resource::allocate_slow(std::size_t bytes, std::size_t alignment)
   return p;
 }
 
-// Sampling closes the free fast path (scalable_heap::try_deallocate_sampled says why): its own fast
-// path is the first thing here, in a function with no frame of its own (the rest is a tail call), so
-// that a sampling heap's free costs one jump more than an unsampled one, and the unsampled fast path
-// in do_deallocate stays exactly as it was.
 void scalable_resource::deallocate_slow(void* p, std::size_t bytes, std::size_t alignment) {
-  if (sampled_free_ && heap_.try_deallocate_sampled(p, bytes, alignment)) [[likely]] return;
-  deallocate_general(p, bytes, alignment);
-}
-
-void scalable_resource::deallocate_general(void* p, std::size_t bytes, std::size_t alignment) {
   if (checked_) return deallocate_checked(p, bytes, alignment);
   detail::scope_note_deallocate(this, bytes);
   heap_.deallocate(p, bytes, alignment);

@@ -97,8 +97,8 @@ struct scalable_options {
   // this many (0 = none, at most 2^32) gets pages of its own, ending right before an inaccessible
   // page, and made inaccessible for a while after its free; an overflow past it or a use after its
   // free then dies of SIGSEGV at the faulting instruction, with a report on stderr naming the fault,
-  // the block, its size and the resource. With sampling on, every free first asks (one compare)
-  // whether its block is guarded; allocations keep their fast path.
+  // the block, its size and the resource. With sampling on, the fast path counts each allocation
+  // (one decrement) and each free asks (one range compare) whether its block is guarded.
   std::size_t guarded_sample_rate = 0;
 };
 
@@ -165,7 +165,6 @@ class scalable_resource final : public instrumented_resource {
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
-  [[gnu::noinline]] void deallocate_general(void* p, std::size_t bytes, std::size_t alignment);
   void* allocate_checked(std::size_t bytes, std::size_t alignment);
   void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
   // A block leaving quarantine goes back to the heap (the calling thread's cache when it can).
@@ -173,8 +172,7 @@ class scalable_resource final : public instrumented_resource {
   void subtract_quarantine(resource_stats& s) const;
 
   bool checked_;
-  bool sampling_;      // guarded_sample_rate > 0
-  bool sampled_free_;  // sampling and not checked: deallocate_slow tries try_deallocate_sampled first
+  bool sampling_;  // guarded_sample_rate > 0
   std::unique_ptr<detail::os_span_source> spans_;  // null when an upstream was given; outlives heap_
   detail::scalable_heap heap_;
   std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
