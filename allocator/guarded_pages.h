@@ -17,12 +17,13 @@
 // or the destructor: at most the pages that kSlots blocks have covered.
 //
 // Inside the reservation each slot's data pages are a mapping of their own, whose flags differ from
-// the guard pages' so that the kernel keeps them apart: an mprotect then changes that one mapping in
-// place instead of splitting the reservation's and merging it back (most of a sample's cost).
+// the guard pages' so that the kernel keeps them apart: an mprotect then splits at most that slot's
+// mapping (at the block's first page) instead of the reservation's, and merges it back at free.
 //
 // Why one reservation instead of one mapping per block: owns(p) is then one subtract and one
-// compare (every free of a sampling resource asks it), the fault handler finds the slot with a
-// division, and nothing is allocated after construction.
+// compare (every free of a sampling heap asks it, inlined: the heap keeps a copy of base() and
+// reserved_bytes()), the fault handler finds the slot with a division, and nothing is allocated
+// after construction.
 //
 // Fault handler: installed once per process (SIGSEGV and SIGBUS) when the first instance is made,
 // remembering the previous disposition. It looks the address up in a fixed table of instances
