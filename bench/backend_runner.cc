@@ -15,6 +15,24 @@ nlohmann::json latency_json(const latency_summary& s) {
   return {{"p50", s.p50_ns}, {"p99", s.p99_ns}, {"p999", s.p999_ns}, {"samples", s.samples}};
 }
 
+nlohmann::json run_record(const allocator_entry& e, const run_result& r, int rep, std::uint64_t peak_rss_kib,
+                          bool peak_rss_per_run) {
+  return {{"allocator", e.name},
+          {"family", e.family},
+          {"threads", r.threads},
+          {"rep", rep},
+          {"seconds", r.seconds},
+          {"allocations", r.allocations},
+          {"deallocations", r.deallocations},
+          {"total_allocations", r.total_allocations},
+          {"total_deallocations", r.total_deallocations},
+          {"mops", r.mops()},
+          {"allocate_ns", latency_json(r.allocate)},
+          {"deallocate_ns", latency_json(r.deallocate)},
+          {"peak_rss_kib", peak_rss_kib},
+          {"peak_rss_per_run", peak_rss_per_run}};
+}
+
 namespace {
 
 nlohmann::json one_run(const allocator_entry& e, const std::vector<thread_trace>& traces,
@@ -22,20 +40,7 @@ nlohmann::json one_run(const allocator_entry& e, const std::vector<thread_trace>
   std::unique_ptr<std::pmr::memory_resource> resource = e.make();
   const bool per_run_rss = reset_peak_rss();
   const run_result r = run_timed(traces, *resource, settings);
-  nlohmann::json j = {{"allocator", e.name},
-                      {"family", e.family},
-                      {"threads", r.threads},
-                      {"rep", rep},
-                      {"seconds", r.seconds},
-                      {"allocations", r.allocations},
-                      {"deallocations", r.deallocations},
-                      {"mops", r.mops()},
-                      {"allocate_ns", latency_json(r.allocate)},
-                      {"deallocate_ns", latency_json(r.deallocate)},
-                      {"peak_rss_kib", peak_rss_kib()},
-                      {"peak_rss_per_run", per_run_rss}};
-  j["total_allocations"] = r.total_allocations;
-  j["total_deallocations"] = r.total_deallocations;
+  nlohmann::json j = run_record(e, r, rep, peak_rss_kib(), per_run_rss);
   bool consistent = r.total_allocations == r.total_deallocations;
   if (auto* ours = dynamic_cast<const instrumented_resource*>(resource.get())) {
     const resource_stats s = ours->stats();

@@ -3,6 +3,7 @@
 // slow drift of the machine spreads over all allocators alike. Results come back as JSON records.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,10 @@ nlohmann::json run_backend(const backend_request& request, const std::vector<all
 
 // {"p50", "p99", "p999", "samples"}: a latency summary as the run records carry it.
 nlohmann::json latency_json(const latency_summary& s);
+
+// The fields every run record has, whichever backend ran it (bench/results.cc reads them back):
+// allocator, family, threads, rep, seconds, call counts, mops, latencies and peak RSS.
+nlohmann::json run_record(const allocator_entry& e, const run_result& r, int rep, std::uint64_t peak_rss_kib,
+                          bool peak_rss_per_run);
 
 }  // namespace allocbench::bench

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "bench/backend_runner.h"
 #include "bench/peers/peer_resource.h"
 #include "bench/process_memory.h"
 #include "bench/trace_replay.h"
@@ -25,20 +26,14 @@ nlohmann::json one_replay(const allocator_entry& e, const trace::resolved_trace&
   const std::uint64_t before_kib = peak_rss_kib();  // right after the reset: the current RSS
   const replay_result r = run_replay(t, *resource, passes);
   const std::uint64_t peak_kib = peak_rss_kib();
-  nlohmann::json j = {{"allocator", e.name},
-                      {"family", e.family},
-                      {"threads", r.threads},
-                      {"rep", rep},
-                      {"seconds", r.seconds},
-                      {"allocations", r.allocations},
-                      {"deallocations", r.deallocations},
-                      {"total_allocations", r.allocations},
-                      {"total_deallocations", r.deallocations},
-                      {"mops", r.mops()},
-                      {"allocate_ns", latency_json(r.allocate)},
-                      {"deallocate_ns", latency_json(r.deallocate)},
-                      {"peak_rss_kib", peak_kib},
-                      {"peak_rss_per_run", per_run_rss}};
+  run_result calls;  // a replay frees everything it allocates, so its totals are its counts
+  calls.threads = r.threads;
+  calls.seconds = r.seconds;
+  calls.allocations = calls.total_allocations = r.allocations;
+  calls.deallocations = calls.total_deallocations = r.deallocations;
+  calls.allocate = r.allocate;
+  calls.deallocate = r.deallocate;
+  nlohmann::json j = run_record(e, calls, rep, peak_kib, per_run_rss);
   nlohmann::json tr = {{"passes", passes},
                        {"reallocs", r.reallocs},
                        {"remote_waits", r.remote_waits},

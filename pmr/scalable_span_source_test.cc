@@ -17,7 +17,11 @@ namespace {
 using testing::test_upstream;
 
 // Checked mode changes nothing here; unchecked keeps the counts simple.
-const scalable_options kUnchecked{.checked = false};
+const scalable_options kUnchecked = [] {
+  scalable_options o;
+  o.checked = false;
+  return o;
+}();
 
 
 // Small blocks of several classes, enough to need several spans each, then all freed.
