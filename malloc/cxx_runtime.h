@@ -5,9 +5,8 @@
 // of resident memory (its relocated data and start-up code). But a C++ program has its own runtime,
 // and two of operator new's duties belong to that one, not to our copy:
 //   - the new_handler that the program installed with std::set_new_handler (our copy's is never set);
-//   - std::bad_alloc, thrown by the runtime that catches it: thrown by our copy, the program's
-//     __cxa_begin_catch would count an uncaught exception down that its runtime never counted up
-//     (std::uncaught_exceptions() then reads -1 as a huge number).
+//   - std::bad_alloc, thrown by the runtime that catches it (a throw by our copy caught by the
+//     program's runtime mixes two sets of per-thread exception records).
 // So both are looked up in the process (dlsym(RTLD_DEFAULT): our copy's symbols are not exported),
 // and only a process without libstdc++ (a C program, or a static one) uses ours.
 #pragma once
