@@ -144,6 +144,24 @@ TEST(ScalableThreadCache, CrossThreadStyleFreesOnlyGrowToTheBound) {
   EXPECT_EQ(producer.up.outstanding_blocks(), 0u);
 }
 
+// A thread that frees more of a class than it allocates (a consumer of blocks other threads made)
+// keeps at most one batch of it: a larger list would only hold the blocks away from the producers.
+TEST(ScalableThreadCache, ACacheThatOnlyFreesKeepsOneBatch) {
+  fixture f;
+  scalable_thread_cache consumer{f.map};
+  std::vector<void*> blocks;
+  for (int i = 0; i < 30; ++i) blocks.push_back(f.allocate());
+  for (void* p : blocks) {
+    f.deallocate_into(consumer, 0, f.central, p);
+    ASSERT_LE(consumer.cached(0), 4);
+  }
+  EXPECT_EQ(consumer.max_blocks(0), 4u);
+  consumer.drain(0, f.central);
+  f.cache.drain(0, f.central);
+  f.central.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+}
+
 TEST(ScalableThreadCache, DropAllForgetsBlocks) {
   fixture f;
   void* p = f.allocate();
