@@ -98,7 +98,10 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
                                       const thread_cache_policy& policy, live_bytes_peak& peak) noexcept {
   thread_class_list& l = lists[c];
   const auto credit = [&l] { return l.credit.load(std::memory_order_relaxed); };
-  if (credit() <= 0 && !(grow(c, policy) && credit() > 0)) {
+  // A thread that frees more of this class than it allocates (a consumer of blocks others made)
+  // would only hold them longer with a larger list: once it has a batch's room it flushes instead.
+  const bool may_grow = l.live() >= 0 || max_of(c) < std::int64_t(policy.batch[c]);
+  if (credit() <= 0 && !(may_grow && grow(c, policy) && credit() > 0)) {
     const std::int64_t now = cached(c);
     // Flush the most recently freed blocks: walking the list from its head to the cut costs one
     // pass over n blocks, where cutting the oldest would walk the whole list.

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "malloc/bootstrap_arena.h"
+#include "malloc/cxx_runtime.h"
 #include "malloc/large_blocks.h"
 #include "malloc/layout_config.h"
 #include "malloc/os_pages.h"
@@ -283,10 +284,10 @@ void* sm_new(std::size_t bytes, std::size_t alignment, bool nothrow) {
   while (true) {
     void* p = alignment <= kMallocAlignment ? sm_malloc(bytes) : aligned_allocate(alignment, bytes);
     if (p != nullptr) [[likely]] return p;
-    std::new_handler handler = std::get_new_handler();
+    std::new_handler handler = process_new_handler();
     if (handler == nullptr) {
       if (nothrow) return nullptr;
-      throw std::bad_alloc();
+      throw_bad_alloc();
     }
     if (!nothrow) {
       handler();

@@ -28,10 +28,23 @@ large_blocks::cached large_blocks::take_cached(std::size_t n) noexcept {
   return {nullptr, 0};
 }
 
-bool large_blocks::keep(void* p, std::size_t n) noexcept {
+bool large_blocks::keep(void* p, std::size_t n, cached* surplus, std::size_t& surplus_count) noexcept {
+  surplus_count = 0;
   if (n > kMaxCachedBytes) return false;
   std::lock_guard lock(mu_);
-  if (cache_count_ == kCacheSlots || cached_bytes_ + n > kCacheBytes) return false;
+  const std::size_t limit = cache_limit(__atomic_load_n(&live_bytes_, __ATOMIC_RELAXED));
+  // The newest free stays when it fits under the bound at all: it is the likeliest to be asked for
+  // again, and others make way for it. Either way the cache ends within the bound (which falls as
+  // the live bytes do).
+  const bool fits = n <= limit;
+  const std::size_t room = fits ? limit - n : limit;
+  while (cache_count_ > 0 && (cached_bytes_ > room || (fits && cache_count_ == kCacheSlots))) {
+    const cached other = cache_[0];
+    cache_[0] = cache_[--cache_count_];
+    surplus[surplus_count++] = other;
+    __atomic_store_n(&cached_bytes_, cached_bytes_ - other.bytes, __ATOMIC_RELAXED);
+  }
+  if (!fits) return false;
   cache_[cache_count_++] = cached{p, n};
   __atomic_store_n(&cached_bytes_, cached_bytes_ + n, __ATOMIC_RELAXED);
   return true;
@@ -70,8 +83,11 @@ void large_blocks::deallocate(void* p, std::uint64_t code) noexcept {
   __atomic_fetch_sub(&live_bytes_, n, __ATOMIC_RELAXED);
   // Over-aligned mappings are not kept: a later request of the same length may need less alignment,
   // but its block would then read as over-aligned and never grow by mremap.
-  if ((code & page_code::kOverAligned) == 0 && keep(p, n)) return;
-  unmap_pages(p, n);
+  cached surplus[kCacheSlots];
+  std::size_t surplus_count = 0;
+  const bool kept = (code & page_code::kOverAligned) == 0 && keep(p, n, surplus, surplus_count);
+  for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
+  if (!kept) unmap_pages(p, n);
 }
 
 void* large_blocks::resize(void* p, std::uint64_t code, std::size_t bytes) noexcept {

@@ -2,10 +2,14 @@
 // mapping of its own, page-rounded, with its length in its first page's page-map entry (page_map.h):
 // no header in front of the block.
 //
-// Freed mappings of up to kMaxCachedBytes wait in a small cache (at most kCacheBytes in all) for the
-// next request of about their length, so that a program that allocates and frees such blocks in a
-// loop does not pay mmap and munmap each time (and does not fault its pages in again). A cached
-// mapping keeps its pages: that is what the bound on the cache is for.
+// Freed mappings of up to kMaxCachedBytes wait in a small cache for the next request of about their
+// length, so that a program that allocates and frees such blocks in a loop does not pay mmap and
+// munmap each time (and does not fault its pages in again). A cached mapping keeps its pages, so the
+// cache's bound follows the blocks in use: cache_limit(), kMinCacheBytes plus an eighth of the live
+// large bytes, at most kCacheBytes. A fixed 32 MiB let programs whose blocks do not come back at the
+// same length (python3's, sqlite3's) keep 3-15 MiB of freed pages to the end, more than glibc's
+// whole heap in the small ones. A free that finds the cache over its bound (the live bytes fell)
+// lets the surplus go.
 #pragma once
 
 #include <cstddef>
@@ -19,8 +23,15 @@ namespace allocbench::malloc_detail {
 class large_blocks {
  public:
   static constexpr std::size_t kCacheSlots = 32;
-  static constexpr std::size_t kCacheBytes = 32 * 1024 * 1024;
+  static constexpr std::size_t kCacheBytes = 32 * 1024 * 1024;  // the most the bound grows to
+  static constexpr std::size_t kMinCacheBytes = 1024 * 1024;     // the bound with nothing live
   static constexpr std::size_t kMaxCachedBytes = 4 * 1024 * 1024;
+
+  // What the cache may hold while `live` large bytes are in use.
+  static constexpr std::size_t cache_limit(std::size_t live) noexcept {
+    const std::size_t limit = kMinCacheBytes + live / 8;
+    return limit < kCacheBytes ? limit : kCacheBytes;
+  }
 
   constexpr explicit large_blocks(page_map& pages) : pages_(&pages) {}
   large_blocks(const large_blocks&) = delete;
@@ -51,8 +62,10 @@ class large_blocks {
   };
   // A cached mapping of n to 5n/4 bytes, taken out of the cache; {nullptr, 0} when none.
   cached take_cached(std::size_t n) noexcept;
-  // Keeps a freed mapping; false when the cache has no room for it.
-  bool keep(void* p, std::size_t n) noexcept;
+  // Keeps a freed mapping; false when the cache has no room for it. Cached mappings past the bound
+  // move to `surplus` (at most kCacheSlots; their count returned in `surplus_count`), for the caller
+  // to unmap outside the lock.
+  bool keep(void* p, std::size_t n, cached* surplus, std::size_t& surplus_count) noexcept;
 
   page_map* pages_;
   std::mutex mu_;  // guards the cache

@@ -56,6 +56,26 @@ TEST(LargeBlocksTest, TheCacheStaysWithinItsBound) {
   EXPECT_LE(f.large.cached_bytes(), large_blocks::kCacheBytes);
 }
 
+// The cache's bound follows the blocks in use: once they are all freed, the cache holds no more
+// than its floor, whatever it held while they were live.
+TEST(LargeBlocksTest, TheCacheShrinksWithTheLiveBytes) {
+  large_fixture f;
+  std::vector<void*> blocks;
+  for (int i = 0; i < 12; ++i) blocks.push_back(f.large.allocate(2 << 20, 16, false));
+  EXPECT_EQ(large_blocks::cache_limit(f.large.live_bytes()), large_blocks::kMinCacheBytes + (3 << 20));
+  for (void* p : blocks) {
+    f.large.deallocate(p, f.pages->lookup(p));
+    EXPECT_LE(f.large.cached_bytes(), large_blocks::cache_limit(f.large.live_bytes()));
+  }
+  EXPECT_EQ(f.large.live_bytes(), 0u);
+  EXPECT_LE(f.large.cached_bytes(), large_blocks::kMinCacheBytes);
+  // A block that fits under the floor is still kept for the next request of its length.
+  void* small = f.large.allocate(300000, 16, false);
+  f.large.deallocate(small, f.pages->lookup(small));
+  EXPECT_EQ(f.large.cached_bytes(), 303104u);
+  EXPECT_EQ(f.large.allocate(300000, 16, false), small);
+}
+
 TEST(LargeBlocksTest, OverAlignedBlocksHonourTheirAlignmentAndDoNotRemap) {
   large_fixture f;
   void* p = f.large.allocate(50000, 1 << 20, false);

@@ -5,6 +5,7 @@
 set -euo pipefail
 
 lib=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+probe=$2
 work=${TEST_TMPDIR:-$(mktemp -d)}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -30,6 +31,12 @@ ts = [threading.Thread(target=work, args=(n,)) for n in range(4)]
 [t.start() for t in ts]
 [t.join() for t in ts]
 print(len(s), sum(out), sum(len(v[1]) for v in json.loads(s).values()))'
+
+# operator new's failure path in a C++ program: its own new_handler is called and its own runtime
+# catches the std::bad_alloc (the library's libstdc++ is a private copy: cxx_runtime.h).
+same_output "$probe"
+grep -qx 'handler_calls=1 caught=1 uncaught_after=0 nothrow_null=1' "$work/ours.out" ||
+  { cat "$work/ours.out" >&2; fail "operator new did not use the program's new_handler and runtime"; }
 
 # The figures at exit, on stderr, even from a program that closes stderr first (ls does).
 ALLOCBENCH_STATS=1 LD_PRELOAD=$lib /bin/ls / 2>"$work/stats.err" >/dev/null
