@@ -2,19 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/mman.h>
-
 #include <cstdint>
 #include <cstring>
 #include <new>
 #include <thread>
 #include <vector>
 
+#include "pmr/testing/resident_pages.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench::detail {
 namespace {
 
+using allocbench::testing::page_resident;
 using allocbench::testing::test_upstream;
 
 TEST(LargeBlockShards, AlignedBlocksComeAndGo) {
@@ -65,13 +65,6 @@ TEST(LargeBlockShards, ThreadsAllocateAndFreeConcurrently) {
 
 // ---- Own pages (a resource without a user's upstream). ------------------------------------------
 
-// Whether the page at p is resident; false also once it is unmapped.
-bool resident(const void* p) {
-  unsigned char v = 0;
-  void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(4095));
-  return ::mincore(page, 4096, &v) == 0 && (v & 1) != 0;
-}
-
 TEST(LargeBlockShardsOwnPages, AFreedBlockServesTheNextRequestOfAboutItsLength) {
   test_upstream up;
   stats_counters counters;
@@ -86,7 +79,7 @@ TEST(LargeBlockShardsOwnPages, AFreedBlockServesTheNextRequestOfAboutItsLength) 
   EXPECT_EQ(large.count(), 0u);
   EXPECT_EQ(large.bytes_cached(), mapped);
   EXPECT_EQ(large.bytes_held(), mapped);  // kept blocks count as held
-  EXPECT_TRUE(resident(a));               // kept with its pages
+  EXPECT_TRUE(page_resident(a));               // kept with its pages
   // A little shorter: the kept block, pages and all.
   void* b = large.allocate(97000, 16);
   EXPECT_EQ(static_cast<char*>(b) + 32, static_cast<char*>(a));  // headers: 32 bytes at 16, 64 at 64
@@ -100,7 +93,7 @@ TEST(LargeBlockShardsOwnPages, AFreedBlockServesTheNextRequestOfAboutItsLength) 
   const std::size_t kept = large.bytes_held();
   EXPECT_EQ(large.release_cached(), kept);
   EXPECT_EQ(large.bytes_held(), 0u);
-  EXPECT_FALSE(resident(a));  // unmapped
+  EXPECT_FALSE(page_resident(a));  // unmapped
 }
 
 TEST(LargeBlockShardsOwnPages, KeptBytesStayWithinTheBoundAndReleaseGivesThemBack) {
@@ -116,8 +109,8 @@ TEST(LargeBlockShardsOwnPages, KeptBytesStayWithinTheBoundAndReleaseGivesThemBac
   // One thread: one shard's cache; the oldest blocks went back to the kernel.
   EXPECT_LE(large.bytes_cached(), large_block_shards::kCacheBytesPerShard);
   EXPECT_GT(large.bytes_cached(), large_block_shards::kCacheBytesPerShard / 2);
-  EXPECT_FALSE(resident(blocks.front()));
-  EXPECT_TRUE(resident(blocks.back()));
+  EXPECT_FALSE(page_resident(blocks.front()));
+  EXPECT_TRUE(page_resident(blocks.back()));
   resource_stats s;
   counters.fill(s);
   EXPECT_EQ(s.bytes_held, large.bytes_held());  // the counters saw every map and unmap
@@ -127,7 +120,7 @@ TEST(LargeBlockShardsOwnPages, KeptBytesStayWithinTheBoundAndReleaseGivesThemBac
   large.release_all();
   EXPECT_EQ(large.bytes_held(), 0u);
   EXPECT_EQ(large.count(), 0u);
-  EXPECT_FALSE(resident(blocks.back()));
+  EXPECT_FALSE(page_resident(blocks.back()));
   counters.fill(s);
   EXPECT_EQ(s.bytes_held, 0u);
 }

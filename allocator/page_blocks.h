@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <new>
 
+#include "allocator/header_list.h"
 #include "allocator/kernel_pages.h"
 #include "allocator/request.h"
 
@@ -55,38 +56,20 @@ class page_blocks {
 
   void link(void* user, std::size_t alignment) noexcept {
     page_header* h = header_of(user, alignment);
-    h->prev = nullptr;
-    h->next = head_;
-    if (head_ != nullptr) head_->prev = h;
-    head_ = h;
-    ++count_;
-    bytes_ += h->mapped;
+    list_.link(h, h->mapped);
   }
-
   void unlink(void* user, std::size_t alignment) noexcept {
     page_header* h = header_of(user, alignment);
-    if (h->prev != nullptr) h->prev->next = h->next; else head_ = h->next;
-    if (h->next != nullptr) h->next->prev = h->prev;
-    --count_;
-    bytes_ -= h->mapped;
+    list_.unlink(h, h->mapped);
   }
 
   // Unmaps every linked block; returns the bytes unmapped.
   std::size_t unmap_all() noexcept {
-    const std::size_t freed = bytes_;
-    for (page_header* h = head_; h != nullptr;) {
-      page_header* next = h->next;
-      unmap_kernel_pages(h, h->mapped);
-      h = next;
-    }
-    head_ = nullptr;
-    count_ = 0;
-    bytes_ = 0;
-    return freed;
+    return list_.drain([](page_header* h) { unmap_kernel_pages(h, h->mapped); });
   }
 
-  std::size_t count() const noexcept { return count_; }
-  std::size_t bytes() const noexcept { return bytes_; }  // mapped bytes of linked blocks
+  std::size_t count() const noexcept { return list_.count(); }
+  std::size_t bytes() const noexcept { return list_.bytes(); }  // mapped bytes of linked blocks
 
  private:
   struct page_header {
@@ -103,9 +86,7 @@ class page_blocks {
     return static_cast<page_header*>(base_of(user, alignment));
   }
 
-  page_header* head_ = nullptr;
-  std::size_t count_ = 0;
-  std::size_t bytes_ = 0;
+  header_list<page_header> list_;
 };
 
 }  // namespace allocbench::detail

@@ -2,7 +2,6 @@
 // upstream (constructor, presets and layouts with none named), exactly the given upstream otherwise;
 // and its large blocks: mappings of its own (freed ones kept) without an upstream, the upstream's with one.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
@@ -14,11 +13,13 @@
 #include "pmr/testing/default_resource_guard.h"
 #include "pmr/presets.h"
 #include "pmr/scalable_resource.h"
+#include "pmr/testing/resident_pages.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
 namespace {
 
+using testing::page_resident;
 using testing::test_upstream;
 
 // Checked mode changes nothing here; unchecked keeps the counts simple.
@@ -46,13 +47,6 @@ void churn_large_blocks(std::pmr::memory_resource& r) {
   for (auto [p, bytes] : blocks) r.deallocate(p, bytes, 64);
 }
 
-// Whether the page at p is resident; false also once it is unmapped.
-bool resident(const void* p) {
-  unsigned char v = 0;
-  void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(4095));
-  return ::mincore(page, 4096, &v) == 0 && (v & 1) != 0;
-}
-
 TEST(ScalableSpanSource, WithoutAnUpstreamSpansAndLargeBlocksComeFromTheOs) {
   test_upstream counting;
   const testing::default_resource_guard scope(&counting);
@@ -73,10 +67,10 @@ TEST(ScalableSpanSource, WithoutAnUpstreamSpansAndLargeBlocksComeFromTheOs) {
     EXPECT_EQ(p, first);
     r.deallocate(p, 128 * 1024, 64);
   }
-  EXPECT_TRUE(resident(first));
+  EXPECT_TRUE(page_resident(first));
   EXPECT_GE(r.stats().classes.back().bytes_held, 128u * 1024);  // kept blocks count as held
   r.release_unused();
-  EXPECT_FALSE(resident(first));  // given back to the kernel
+  EXPECT_FALSE(page_resident(first));  // given back to the kernel
   EXPECT_EQ(r.stats().classes.back().bytes_held, 0u);
   // An alignment no mapping of its own has still goes to the default resource.
   void* aligned = r.allocate(100000, 8192);
