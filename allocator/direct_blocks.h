@@ -19,6 +19,7 @@
 #include <memory_resource>
 #include <new>
 
+#include "allocator/header_list.h"
 #include "allocator/request.h"
 
 namespace allocbench::detail {
@@ -51,40 +52,18 @@ class direct_blocks {
     upstream->deallocate(h->base, header_offset(h->alignment) + h->bytes, upstream_alignment(h->alignment));
   }
 
-  void link(void* user) noexcept {
-    direct_header* h = header_of(user);
-    h->prev = nullptr;
-    h->next = head_;
-    if (head_ != nullptr) head_->prev = h;
-    head_ = h;
-    ++count_;
-    bytes_ += header_offset(h->alignment) + h->bytes;
-  }
-
-  void unlink(void* user) noexcept {
-    direct_header* h = header_of(user);
-    if (h->prev != nullptr) h->prev->next = h->next; else head_ = h->next;
-    if (h->next != nullptr) h->next->prev = h->prev;
-    --count_;
-    bytes_ -= header_offset(h->alignment) + h->bytes;
-  }
+  void link(void* user) noexcept { list_.link(header_of(user), held_bytes(user)); }
+  void unlink(void* user) noexcept { list_.unlink(header_of(user), held_bytes(user)); }
 
   // Gives every linked block back to upstream; returns the upstream bytes freed.
   std::size_t release_all(std::pmr::memory_resource* upstream) noexcept {
-    const std::size_t freed = bytes_;
-    for (direct_header* h = head_; h != nullptr;) {
-      direct_header* next = h->next;
+    return list_.drain([upstream](direct_header* h) {
       give_back(upstream, reinterpret_cast<std::byte*>(h) + sizeof(direct_header));
-      h = next;
-    }
-    head_ = nullptr;
-    count_ = 0;
-    bytes_ = 0;
-    return freed;
+    });
   }
 
-  std::size_t count() const noexcept { return count_; }
-  std::size_t bytes() const noexcept { return bytes_; }  // upstream bytes held
+  std::size_t count() const noexcept { return list_.count(); }
+  std::size_t bytes() const noexcept { return list_.bytes(); }  // upstream bytes held
 
   // What a linked or acquired block holds from upstream.
   static std::size_t held_bytes(void* user) noexcept {
@@ -111,9 +90,7 @@ class direct_blocks {
     return reinterpret_cast<direct_header*>(static_cast<std::byte*>(user) - sizeof(direct_header));
   }
 
-  direct_header* head_ = nullptr;
-  std::size_t count_ = 0;
-  std::size_t bytes_ = 0;
+  header_list<direct_header> list_;
 };
 
 }  // namespace allocbench::detail

@@ -1,6 +1,5 @@
 #include "allocator/os_span_source.h"
 
-#include <sys/mman.h>
 
 #include <bit>
 #include <cstdint>
@@ -8,29 +7,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "allocator/kernel_pages.h"
+
 namespace allocbench::detail {
 namespace {
 
-constexpr std::size_t kPage = 4096;
-constexpr std::size_t kMaxBytes = std::size_t(1) << 46;  // half the x86-64 user address space
-
-// Address space only: no page is touched, and MAP_NORESERVE keeps untouched pages out of the
-// commit charge, so a region costs nothing resident until its spans are used.
-void* reserve(std::size_t bytes) noexcept {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
-}
-
-// `bytes` (a power of two, >= kPage) aligned to `bytes`: maps twice as much and unmaps the excess.
-void* map_aligned(std::size_t bytes) noexcept {
-  char* raw = static_cast<char*>(reserve(2 * bytes));
-  if (raw == nullptr) return nullptr;
-  const auto addr = reinterpret_cast<std::uintptr_t>(raw);
-  char* aligned = raw + (((addr + bytes - 1) & ~(bytes - 1)) - addr);
-  if (aligned != raw) ::munmap(raw, std::size_t(aligned - raw));
-  if (char* tail = aligned + bytes; tail != raw + 2 * bytes) ::munmap(tail, std::size_t(raw + 2 * bytes - tail));
-  return aligned;
-}
+constexpr std::size_t kPage = kKernelPageBytes;
+constexpr std::size_t kMaxBytes = kMaxMappingBytes;
 
 std::size_t span_size(std::size_t bytes, std::size_t alignment) {
   if (!std::has_single_bit(alignment)) {
@@ -48,7 +31,7 @@ std::size_t index_of(std::size_t size) noexcept { return std::size_t(std::countr
 }  // namespace
 
 os_span_source::~os_span_source() {
-  for (const region& r : regions_) ::munmap(r.base, r.bytes);
+  for (const region& r : regions_) unmap_kernel_pages(r.base, r.bytes);
   // Own mappings still out belong to a heap that is being destroyed with this source: the heap gives
   // them back first (span_arena::release_all), so none is left here.
 }
@@ -89,14 +72,14 @@ std::size_t os_span_source::release_resident() noexcept {
 }
 
 void os_span_source::give_pages_back(void* p, std::size_t size) noexcept {
-  ::madvise(p, size, MADV_DONTNEED);
+  discard_kernel_pages(p, size);
   std::lock_guard<std::mutex> lock(mutex_);
   try {
     free_[index_of(size)].push_back(p);
   } catch (const std::bad_alloc&) {
     // No room to remember it: the range leaves the region for good (the region's munmap later
     // covers the hole harmlessly).
-    ::munmap(p, size);
+    unmap_kernel_pages(p, size);
   }
 }
 
@@ -124,7 +107,7 @@ void* os_span_source::take_locked(std::size_t bytes, std::size_t index) {
 void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
   const std::size_t size = span_size(bytes, alignment);
   if (size > kMaxCarvedBytes) {
-    void* p = map_aligned(size);
+    void* p = map_kernel_pages_aligned(size);
     if (p == nullptr) throw std::bad_alloc();
     std::lock_guard<std::mutex> lock(mutex_);
     own_mapped_ += size;
@@ -141,14 +124,14 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
   }
   // A new region, mapped outside the lock. Another thread may have added one meanwhile: the rest of
   // the region being carved is then left as unused address space.
-  char* base = static_cast<char*>(reserve(kRegionBytes));
+  char* base = static_cast<char*>(map_kernel_pages(kRegionBytes, true));
   if (base == nullptr) throw std::bad_alloc();
   std::lock_guard<std::mutex> lock(mutex_);
   if (regions_.size() == regions_.capacity()) {
     try {
       regions_.reserve(regions_.size() + 1);
     } catch (...) {
-      ::munmap(base, kRegionBytes);
+      unmap_kernel_pages(base, kRegionBytes);
       throw;
     }
   }
@@ -163,7 +146,7 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
 void os_span_source::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
   const std::size_t size = span_size(bytes, alignment);
   if (size > kMaxCarvedBytes) {
-    ::munmap(p, size);
+    unmap_kernel_pages(p, size);
     std::lock_guard<std::mutex> lock(mutex_);
     own_mapped_ -= size;
     bytes_out_ -= size;

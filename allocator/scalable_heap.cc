@@ -107,7 +107,7 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
       table_limit_(map_.max_small() < fast_class_lookup::kDirectLimit ? map_.max_small()
                                                                        : fast_class_lookup::kDirectLimit),
       counters_(&counters),
-      large_(upstream, counters),
+      large_(upstream, counters, config.large_own_pages),
       budget_left_(std::int64_t(config.thread_cache_budget)),
       sample_rate_(std::int64_t(config.guarded_sample_rate)) {
   policy_.budget_left = &budget_left_;
@@ -156,7 +156,7 @@ void* scalable_heap::allocate(std::size_t bytes, std::size_t alignment) {
 void scalable_heap::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
   if (guards_ != nullptr && guards_->owns(p)) [[unlikely]] return deallocate_guarded(p, bytes, alignment);
   const std::size_t c = map_.class_for(bytes, alignment);
-  if (c == size_class_map::npos) return deallocate_large(p, bytes);
+  if (c == size_class_map::npos) return deallocate_large(p, bytes, alignment);
   deallocate_small(c, p, bytes);
 }
 
@@ -254,8 +254,8 @@ void* scalable_heap::allocate_large(std::size_t bytes, std::size_t alignment) {
   return p;
 }
 
-void scalable_heap::deallocate_large(void* p, std::size_t bytes) noexcept {
-  large_.deallocate(p);
+void scalable_heap::deallocate_large(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  large_.deallocate(p, alignment);
   add(large_deallocations_, 1);
   add(large_bytes_out_, bytes);
   add(extra_requested_out_, bytes);
@@ -377,6 +377,7 @@ std::size_t scalable_heap::release_unused() noexcept {
   });
   std::size_t freed = 0;
   for (auto& central : central_) freed += central->release_unused();
+  freed += large_.release_cached();
   return freed;
 }
 

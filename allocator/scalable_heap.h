@@ -61,8 +61,11 @@ struct scalable_heap_config {
   // class of every span it hands out, which is how free(p) finds p's class without a size.
   std::pmr::memory_resource* const* class_upstreams = nullptr;
   // Otherwise, where every class's spans come from when set (a resource built without an upstream
-  // of its own gives its os_span_source); else the heap's upstream, which large blocks always use.
+  // of its own gives its os_span_source); else the heap's upstream.
   std::pmr::memory_resource* span_upstream = nullptr;
+  // Large blocks (alignment up to a page) on mappings of their own, freed ones kept a while
+  // (large_block_shards.h); off: every large block from the heap's upstream.
+  bool large_own_pages = false;
 };
 
 class scalable_heap final : private thread_cache_owner {
@@ -242,7 +245,7 @@ class scalable_heap final : private thread_cache_owner {
   void* allocate_small(std::size_t c, std::size_t bytes);
   void deallocate_small(std::size_t c, void* p, std::size_t bytes) noexcept;
   void* allocate_large(std::size_t bytes, std::size_t alignment);
-  void deallocate_large(void* p, std::size_t bytes) noexcept;
+  void deallocate_large(void* p, std::size_t bytes, std::size_t alignment) noexcept;
   void fold_into_extras(scalable_thread_cache& tc) noexcept;
   // Another thread's cache, drained if its owner is asleep in the kernel; false if it was not.
   bool drain_idle(scalable_thread_cache& tc) noexcept;

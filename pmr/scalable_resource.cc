@@ -19,6 +19,8 @@ detail::scalable_heap_config heap_config_with_spans(const scalable_options& opti
                                                    std::pmr::memory_resource* spans) {
   detail::scalable_heap_config c = detail::heap_config_for(options);
   c.span_upstream = spans;
+  // The same condition: a resource without a user's upstream keeps its large blocks on pages of its own.
+  c.large_own_pages = spans != nullptr;
   return c;
 }
 

@@ -9,8 +9,11 @@
 // - up to max_size() (= max_small, 32 KiB by default) go to the smallest size class >= the size whose
 //   blocks are aligned to the requested alignment (a class's block alignment is the largest power of
 //   two dividing its size, capped at 4096); allocate(0) gets the smallest class;
-// - larger ones, and alignments no class has (above 4096), go straight to upstream, one upstream
-//   block each, linked so that release() and the destructor return them;
+// - larger ones, and alignments no class has (above 4096), are large blocks, linked so that release()
+//   and the destructor return them: with a user's upstream, one upstream block each; without one,
+//   alignments up to 4096 get a page-granular mapping of their own, and freed ones are kept (up to
+//   1 MiB per shard of 16, counted in bytes_held) for the next large request of about their length
+//   (allocator/large_block_shards.h), the rest still one block each from the default resource;
 // - a non-power-of-two alignment throws std::invalid_argument; a size that cannot be served (near
 //   SIZE_MAX) throws std::bad_alloc; an upstream that throws propagates; each leaves nothing changed.
 //
@@ -112,7 +115,9 @@ class scalable_resource final : public instrumented_resource {
   // Throws std::invalid_argument naming the option when one is out of range.
   // Without an upstream, spans come from the resource's own os_span_source (allocator/os_span_source.h:
   // mapped from the kernel, their pages given back as they empty, so resident memory follows the
-  // bytes held) and large requests from std::pmr::get_default_resource() as it is at construction.
+  // bytes held), large requests aligned to at most 4096 from mappings of their own (freed ones kept a
+  // while, given back by release_unused()), more aligned ones from std::pmr::get_default_resource()
+  // as it is at construction.
   explicit scalable_resource(const scalable_options& options = {});
   // With one (not null), spans and large requests both come from `upstream`, which must honour an
   // alignment of span_bytes.
@@ -147,7 +152,8 @@ class scalable_resource final : public instrumented_resource {
   // those of threads that are idle (asleep in the kernel: blocked on a lock, condition, latch or I/O),
   // whose allowance goes back to thread_cache_budget; then gives parked batches back to their spans and
   // every span whose blocks are all free back to upstream (with an os_span_source, it gives the pages
-  // of the spans it kept for reuse back to the kernel as well). Returns the bytes given back. Live blocks
+  // of the spans it kept for reuse back to the kernel as well, and unmaps the freed large blocks it
+  // kept). Returns the bytes given back. Live blocks
   // are untouched; blocks cached by running threads keep their spans.
   std::size_t release_unused();
   // Bytes all threads' caches hold now (exact while they are idle; within a batch per class and
