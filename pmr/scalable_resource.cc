@@ -91,6 +91,12 @@ void scalable_resource::deallocate_slow(void* p, std::size_t bytes, std::size_t 
   heap_.deallocate(p, bytes, alignment);
 }
 
+// What checked mode asks of the heap: at least 8-byte alignment, because the registry's index keeps
+// one word per 8-byte granule (allocator/checked_block_map.h). Class blocks are 8-byte aligned
+// anyway; what it changes is a guarded sample, which would otherwise end flush at its guard page at
+// an odd address for an odd size (the canary still covers the bytes just past the request).
+static std::size_t checked_heap_alignment(std::size_t alignment) noexcept { return alignment < 8 ? 8 : alignment; }
+
 // Checked: the block comes from the class for bytes + the canary. The registry grows before the heap
 // is asked (prepare), so that a bad_alloc from it leaves the statistics exactly as they were.
 void* scalable_resource::allocate_checked(std::size_t bytes, std::size_t alignment) {
@@ -98,14 +104,15 @@ void* scalable_resource::allocate_checked(std::size_t bytes, std::size_t alignme
   if (bytes > std::numeric_limits<std::size_t>::max() - detail::kCanaryBytes) throw std::bad_alloc();
   registry_->prepare();
   const std::size_t need = bytes + detail::kCanaryBytes;
-  void* p = heap_.try_allocate_checked(need, alignment);
-  if (p == nullptr) p = heap_.allocate(need, alignment);  // throws with nothing changed
+  const std::size_t heap_alignment = checked_heap_alignment(alignment);
+  void* p = heap_.try_allocate_checked(need, heap_alignment);
+  if (p == nullptr) p = heap_.allocate(need, heap_alignment);  // throws with nothing changed
   try {
     registry_->on_allocate(p, bytes, alignment, need);
   } catch (...) {
     // Only when several threads opened new 64 KiB windows of the registry's index at once and it
     // could not grow (the registry's header): this undo is counted as an allocation and a free.
-    heap_.deallocate(p, need, alignment);
+    heap_.deallocate(p, need, heap_alignment);
     throw;
   }
   detail::scope_note_allocate(this, bytes);
@@ -122,8 +129,9 @@ void scalable_resource::deallocate_checked(void* p, std::size_t bytes, std::size
 
 void scalable_resource::give_to_heap(const detail::checked_block& b) noexcept {
   const std::size_t need = b.bytes + detail::kCanaryBytes;
+  const std::size_t heap_alignment = checked_heap_alignment(b.alignment);
   // A sampling heap must see every free first (a guarded block never enters a cache).
-  if (sampling_ || !heap_.try_deallocate_checked(b.p, need, b.alignment)) heap_.deallocate(b.p, need, b.alignment);
+  if (sampling_ || !heap_.try_deallocate_checked(b.p, need, heap_alignment)) heap_.deallocate(b.p, need, heap_alignment);
 }
 
 void scalable_resource::flush_quarantine() {
