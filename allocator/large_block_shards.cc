@@ -82,13 +82,14 @@ void large_block_shards::deallocate_pages(void* p, std::size_t alignment) noexce
   unmap(evicted);
 }
 
-void large_block_shards::unmap(const large_page_cache::evicted_list& evicted) noexcept {
+std::size_t large_block_shards::unmap(const large_page_cache::evicted_list& evicted) noexcept {
   std::size_t freed = 0;
   for (std::size_t i = 0; i < evicted.count; ++i) {
     unmap_kernel_pages(evicted.items[i].base, evicted.items[i].bytes);
     freed += evicted.items[i].bytes;
   }
   if (freed != 0) counters_->on_upstream_release(freed);
+  return freed;
 }
 
 std::size_t large_block_shards::release_cached() noexcept {
@@ -99,8 +100,7 @@ std::size_t large_block_shards::release_cached() noexcept {
       counted_lock lock(s.mu, *counters_);
       s.cache.take_all(kept);
     }
-    for (std::size_t i = 0; i < kept.count; ++i) freed += kept.items[i].bytes;
-    unmap(kept);
+    freed += unmap(kept);
   }
   return freed;
 }

@@ -69,8 +69,8 @@ class large_block_shards {
   }
   void* allocate_pages(std::size_t bytes, std::size_t alignment);
   void deallocate_pages(void* p, std::size_t alignment) noexcept;
-  // Unmaps what a cache handed back, outside any lock.
-  void unmap(const large_page_cache::evicted_list& evicted) noexcept;
+  // Unmaps what a cache handed back, outside any lock; returns the bytes unmapped.
+  std::size_t unmap(const large_page_cache::evicted_list& evicted) noexcept;
 
   shard& shard_of(const void* p) noexcept {
     // Upstream blocks are at least 16-byte aligned; a multiplicative hash spreads the rest.
