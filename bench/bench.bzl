@@ -21,6 +21,7 @@ def peer_test(name, srcs, deps, data = []):
         size = "small",
         target_compatible_with = select({
             "//bench:sanitized_asan": ["//bench:peer_allocators_unusable"],
+            "//bench:sanitized_asan_ubsan": ["//bench:peer_allocators_unusable"],
             "//bench:sanitized_tsan": ["//bench:peer_allocators_unusable"],
             "//bench:sanitized_ubsan": ["//bench:peer_allocators_unusable"],
             "//conditions:default": [],
