@@ -57,37 +57,47 @@ inline bool canary_intact(const void* p, std::size_t bytes, std::size_t length) 
 
 inline std::size_t fill_length(std::size_t bytes) noexcept { return bytes < kFillLimit ? bytes : kFillLimit; }
 
-// Sixteen bytes per store. Not std::memset: for a length known only to be <= kFillLimit GCC inlines
-// `rep stos` there, whose start-up costs more than the whole fill of a small block.
+// Sixteen bytes per store, the last store overlapping the one before it instead of a byte loop. Not
+// std::memset: for a length known only to be <= kFillLimit GCC inlines `rep stos` there, whose
+// start-up costs more than the whole fill of a small block.
 inline void fill_freed(void* p, std::size_t bytes) noexcept {
   unsigned char* b = static_cast<unsigned char*>(p);
   const std::size_t n = fill_length(bytes);
-  std::size_t i = 0;
 #if defined(__SSE2__)
-  const __m128i v = _mm_set1_epi8(char(kFreedByte));
-  for (; i + 16 <= n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(b + i), v);
+  if (n >= 16) [[likely]] {
+    const __m128i v = _mm_set1_epi8(char(kFreedByte));
+    for (std::size_t i = 0; i + 16 <= n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(b + i), v);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + n - 16), v);
+    return;
+  }
 #endif
-  for (; i < n; ++i) b[i] = kFreedByte;
+  for (std::size_t i = 0; i < n; ++i) b[i] = kFreedByte;
 }
 
-// 32 bytes per step with one branch (the differences are OR-ed): this runs once per block reused, on
-// the checked path.
+// Every byte of the fill compared, 64 per step with one branch (SSE2: four byte-wise compares
+// AND-ed, one mask test), the last 16 overlapping: this runs once per block reused, on the checked path.
 inline bool fill_intact(const void* p, std::size_t bytes) noexcept {
-  constexpr std::uint64_t kWord = 0x0101010101010101ull * kFreedByte;
   const unsigned char* b = static_cast<const unsigned char*>(p);
   const std::size_t n = fill_length(bytes);
-  const auto word = [&](std::size_t at) {
-    std::uint64_t w;
-    std::memcpy(&w, b + at, 8);
-    return w ^ kWord;
-  };
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    if ((word(i) | word(i + 8) | word(i + 16) | word(i + 24)) != 0) return false;
+#if defined(__SSE2__)
+  if (n >= 16) [[likely]] {
+    const __m128i v = _mm_set1_epi8(char(kFreedByte));
+    const auto same = [&](std::size_t at) {
+      return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at)), v);
+    };
+    std::size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+      const __m128i all = _mm_and_si128(_mm_and_si128(same(i), same(i + 16)), _mm_and_si128(same(i + 32), same(i + 48)));
+      if (_mm_movemask_epi8(all) != 0xffff) return false;
+    }
+    for (; i + 16 <= n; i += 16) {
+      if (_mm_movemask_epi8(same(i)) != 0xffff) return false;
+    }
+    return _mm_movemask_epi8(same(n - 16)) == 0xffff;
   }
-  std::uint64_t diff = 0;
-  for (; i + 8 <= n; i += 8) diff |= word(i);
-  for (; i < n; ++i) diff |= b[i] ^ kFreedByte;
+#endif
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(b[i] ^ kFreedByte);
   return diff == 0;
 }
 

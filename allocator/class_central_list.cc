@@ -7,13 +7,13 @@ namespace allocbench::detail {
 class_central_list::class_central_list(std::size_t block_size, std::size_t block_alignment,
                                        std::size_t min_span_bytes, std::pmr::memory_resource& upstream,
                                        stats_counters& counters, std::size_t shards,
-                                       std::size_t parked_batch)
+                                       std::size_t parked_batch, bool colour_spans)
     : counters_(&counters), count_(shards), parked_batch_(parked_batch) {
   if (shards == 0) throw std::invalid_argument("class_central_list: at least one shard");
   shards_.reserve(shards);
   for (std::size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<shard_state>(block_size, block_alignment, min_span_bytes, upstream,
-                                                    counters, std::uint32_t(i)));
+                                                    counters, std::uint32_t(i), colour_spans));
   }
 }
 

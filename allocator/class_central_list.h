@@ -38,9 +38,10 @@ class class_central_list {
  public:
   // `shards` >= 1 arenas, each growing by spans of at least min_span_bytes. Batches of up to
   // `parked_batch` blocks given with give_batch are parked whole (transfer_stack.h); 0: never.
+  // `colour_spans`: span_arena's cache colouring.
   class_central_list(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
                      std::pmr::memory_resource& upstream, stats_counters& counters, std::size_t shards,
-                     std::size_t parked_batch = 0);
+                     std::size_t parked_batch = 0, bool colour_spans = true);
 
   std::size_t shard_count() const noexcept { return count_; }
 
@@ -80,8 +81,9 @@ class class_central_list {
   // Each on its own cache lines: threads refilling different shards must not share the lock's line.
   struct alignas(kCacheLine) shard_state {
     shard_state(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
-                std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t tag) noexcept
-        : arena(block_size, block_alignment, min_span_bytes, upstream, counters, tag) {}
+                std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t tag,
+                bool colour) noexcept
+        : arena(block_size, block_alignment, min_span_bytes, upstream, counters, tag, colour) {}
     counted_mutex mu;
     transfer_stack parked;  // guarded by mu
     span_arena arena;       // guarded by mu

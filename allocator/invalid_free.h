@@ -4,7 +4,8 @@
 // define ALLOCBENCH_CHECKED=1 (--config=debug, asan and ubsan), off otherwise. It is decided once, in
 // invalid_free.cc, so that every translation unit of a program agrees on it.
 //
-// A checked resource records every block it hands out (allocator/checked_registry.h) and detects:
+// A checked resource records every block it hands out (allocator/checked_registry.h; scalable's small
+// blocks carry a header instead, allocator/checked_header.h) and detects:
 // - foreign_pointer: a free of something it never handed out (or that left quarantine long ago);
 // - double_free: a second free while the block waits in quarantine, so also when the program has
 //   allocated meanwhile (a freed block is not reused until it leaves quarantine);

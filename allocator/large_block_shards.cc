@@ -61,6 +61,7 @@ void* large_block_shards::allocate_pages(std::size_t bytes, std::size_t alignmen
   }
   void* base = map_kernel_pages(need, false);
   if (base == nullptr) throw std::bad_alloc();  // nothing changed
+  mappings_made_.fetch_add(1, std::memory_order_relaxed);
   counters_->on_upstream_acquire(need);
   void* user = page_blocks::place(base, need, alignment, index);
   counted_lock lock(s.mu, *counters_);

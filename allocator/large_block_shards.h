@@ -14,6 +14,7 @@
 // and there is no lock that every large request takes. The upstream must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
@@ -55,6 +56,8 @@ class large_block_shards {
   std::size_t count() const noexcept;       // blocks handed out and not freed
   std::size_t bytes_held() const noexcept;  // their upstream or mapped bytes, plus the kept ones
   std::size_t bytes_cached() const noexcept;
+  // Own-page mappings made so far (each an mmap inside allocate): what the kept mappings save.
+  std::size_t mappings_made() const noexcept { return mappings_made_.load(std::memory_order_relaxed); }
 
  private:
   struct alignas(kCacheLine) shard {
@@ -81,6 +84,7 @@ class large_block_shards {
   std::pmr::memory_resource* upstream_;
   stats_counters* counters_;
   const bool own_pages_;
+  std::atomic<std::size_t> mappings_made_{0};
   shard shards_[kShards];
 };
 

@@ -72,9 +72,7 @@ TEST(LargeBlockShardsOwnPages, AFreedBlockServesTheNextRequestOfAboutItsLength) 
   void* a = large.allocate(100000, 64);
   std::memset(a, 1, 100000);
   const std::size_t mapped = large.bytes_held();
-  EXPECT_GE(mapped, 100000u);
-  EXPECT_EQ(mapped % 4096, 0u);  // page-granular, not rounded to a power of two
-  EXPECT_LT(mapped, 100000u + 8192);
+  EXPECT_EQ(mapped, 112u * 1024);  // 100064 bytes with the header: a quarter step, not a power of two
   large.deallocate(a, 64);
   EXPECT_EQ(large.count(), 0u);
   EXPECT_EQ(large.bytes_cached(), mapped);
@@ -94,6 +92,52 @@ TEST(LargeBlockShardsOwnPages, AFreedBlockServesTheNextRequestOfAboutItsLength) 
   EXPECT_EQ(large.release_cached(), kept);
   EXPECT_EQ(large.bytes_held(), 0u);
   EXPECT_FALSE(page_resident(a));  // unmapped
+}
+
+TEST(LargeBlockShardsOwnPages, MappingLengthsAreQuarterStepsBetweenPowersOfTwo) {
+  constexpr std::size_t kKiB = 1024;
+  // Up to 16 pages a step is a page or less: whole pages.
+  EXPECT_EQ(page_blocks::mapping_bytes(20000, 16), 20 * kKiB);
+  EXPECT_EQ(page_blocks::mapping_bytes(64 * kKiB - 32, 16), 64 * kKiB);
+  EXPECT_EQ(page_blocks::mapping_bytes(64 * kKiB - 31, 16), 80 * kKiB);
+  EXPECT_EQ(page_blocks::mapping_bytes(128 * kKiB, 64), 160 * kKiB);  // header included
+  EXPECT_EQ(page_blocks::mapping_bytes(200 * kKiB, 64), 224 * kKiB);
+  EXPECT_EQ(page_blocks::mapping_bytes(250 * kKiB, 64), 256 * kKiB);
+  EXPECT_EQ(page_blocks::mapping_bytes(std::size_t(1) << 45, 64), std::size_t(5) << 43);
+  EXPECT_EQ(page_blocks::mapping_bytes(kMaxMappingBytes - 64, 64), kMaxMappingBytes);
+  EXPECT_EQ(page_blocks::mapping_bytes(kMaxMappingBytes, 64), 0u);
+}
+
+TEST(LargeBlockShardsOwnPages, AGrowingBlockReusesMappings) {
+  // A tensor that grows by 256 bytes per step (inference_kv), the new one allocated before the old
+  // one is freed, from 40000 bytes to 128 KiB: 360 allocations. With page-granular lengths every
+  // page it grows past was two new mappings (46 here); with quarter steps it is two per step.
+  test_upstream up;
+  stats_counters counters;
+  large_block_shards large(up, counters, true);
+  void* old = nullptr;
+  for (std::size_t bytes = 40000; bytes <= 128 * 1024; bytes += 256) {
+    void* p = large.allocate(bytes, 64);
+    static_cast<char*>(p)[bytes - 1] = 1;
+    if (old != nullptr) large.deallocate(old, 64);
+    old = p;
+  }
+  EXPECT_LE(large.mappings_made(), 20u);
+  large.deallocate(old, 64);
+  // The tail of a mapping past the block is never touched: it costs no resident page.
+  void* p = large.allocate(129 * 1024, 64);
+  std::memset(p, 3, 129 * 1024);
+  const std::size_t mapped = page_blocks::mapped_of(p, 64);
+  EXPECT_EQ(mapped, 160u * 1024);
+  EXPECT_FALSE(page_resident(static_cast<char*>(page_blocks::base_of(p, 64)) + mapped - 4096));
+  large.deallocate(p, 64);
+  resource_stats s;
+  counters.fill(s);
+  EXPECT_EQ(s.bytes_held, large.bytes_held());  // mapped bytes counted, rounding included
+  EXPECT_LE(large.bytes_cached(), large_block_shards::kCacheBytesPerShard);
+  large.release_all();
+  counters.fill(s);
+  EXPECT_EQ(s.bytes_held, 0u);
 }
 
 TEST(LargeBlockShardsOwnPages, KeptBytesStayWithinTheBoundAndReleaseGivesThemBack) {

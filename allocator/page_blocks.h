@@ -12,6 +12,7 @@
 // Not thread-safe: the owner links and unlinks under its shard's lock.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -30,12 +31,22 @@ class page_blocks {
   page_blocks(const page_blocks&) = delete;
   page_blocks& operator=(const page_blocks&) = delete;
 
-  // Whole pages a block of (bytes, alignment <= kMaxAlignment) needs; 0 where no mapping can have
-  // that many (the caller's bad_alloc).
+  // Mapping lengths are rounded up to one of kStepsPerDoubling steps between two powers of two
+  // (128 KiB, 160, 192, 224, 256, ...; whole pages below 16 pages): a block that grows a little at a
+  // time (inference_kv's activation tensor, a few hundred bytes per token) keeps fitting the kept
+  // mapping its last length had, where page rounding made every new page count a new mapping. The
+  // unused tail of a mapping is never touched, so it costs address space, not resident pages.
+  static constexpr std::size_t kStepsPerDoubling = 4;
+
+  // The mapping length for a block of (bytes, alignment <= kMaxAlignment): whole pages, rounded to
+  // a step (above); 0 where no mapping can have that many (the caller's bad_alloc).
   static std::size_t mapping_bytes(std::size_t bytes, std::size_t alignment) noexcept {
     const std::size_t offset = header_offset(alignment);
     if (bytes > kMaxMappingBytes - offset) return 0;
-    return kernel_page_round(offset + bytes);
+    const std::size_t pages = kernel_page_round(offset + bytes);
+    const std::size_t step = std::bit_floor(pages) / kStepsPerDoubling;
+    if (step <= kKernelPageBytes) return pages;
+    return (pages + step - 1) & ~(step - 1);  // at most the next power of two: within kMaxMappingBytes
   }
 
   // Writes the header at `base` (a mapping of `mapped` bytes) and returns the user block.

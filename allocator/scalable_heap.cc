@@ -133,7 +133,8 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
                                        : config.span_upstream != nullptr  ? *config.span_upstream
                                                                           : upstream;
     central_.push_back(std::make_unique<class_central_list>(size, map_.alignment(c), config.span_bytes,
-                                                            spans, counters, shards, batch));
+                                                            spans, counters, shards, batch,
+                                                            config.colour_spans));
   }
 }
 

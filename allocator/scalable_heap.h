@@ -66,6 +66,9 @@ struct scalable_heap_config {
   // Large blocks (alignment up to a page) on mappings of their own, freed ones kept a while
   // (large_block_shards.h); off: every large block from the heap's upstream.
   bool large_own_pages = false;
+  // Cache colouring of spans (span_arena.h); off where block starts are found from a fixed
+  // first-block offset (checked mode's header path).
+  bool colour_spans = true;
 };
 
 class scalable_heap final : private thread_cache_owner {

@@ -82,7 +82,12 @@ size_class_map::size_class_map(const size_class_params& params) {
   max_small_ = sizes.back();
   for (std::size_t c = 0; c < count_; ++c) {
     const std::size_t lowest_bit = sizes[c] & (~sizes[c] + 1);
-    const std::size_t alignment = lowest_bit < kMaxBlockAlignment ? lowest_bit : kMaxBlockAlignment;
+    std::size_t alignment = lowest_bit < kMaxBlockAlignment ? lowest_bit : kMaxBlockAlignment;
+    // A class such as 5120 aligned to its lowest bit (1024) would start its blocks at 4 offsets
+    // modulo 4096 in every span, so the same field of every block (the header of each of sqlite's
+    // 4368-byte pages) falls in the same few cache sets. Such classes keep only a cache line's
+    // alignment, which lets span_arena start each span's blocks at a different line (its colour).
+    if (lowest_bit != sizes[c] && alignment > kColouredAlignment) alignment = kColouredAlignment;
     alignment_[c] = alignment;
     size_[c] = sizes[c];
   }

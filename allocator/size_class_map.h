@@ -8,10 +8,13 @@
 //     so that the usable/requested ratio of any request stays below 1 + 1/classes_per_doubling;
 //   - max_small itself is always a class.
 //
-// A class's block alignment is the largest power of two dividing its size, capped at 4096: the spans
-// that hold its blocks are aligned to at least that much (allocator/span_arena.h), so every block is.
-// Multiples of 64 from 64 up are therefore 64-byte aligned, which lets 64-aligned requests land in
-// classes that waste nothing for alignment.
+// A class's block alignment is the largest power of two dividing its size, capped at 4096 for a
+// class that is a power of two and at 64 for any other: the spans that hold its blocks are aligned to
+// at least that much (allocator/span_arena.h), so every block is. Multiples of 64 from 64 up are
+// therefore 64-byte aligned, which lets 64-aligned requests land in classes that waste nothing for
+// alignment. A larger alignment for a class such as 3072 or 5120 would put every block at one of a
+// few offsets modulo 4096 (cache-set conflicts); requests aligned to more than 64 take the next
+// power-of-two class instead.
 //
 // The lookup for requests that need no more alignment than their class gives is one table load,
 // indexed by (bytes + 7) / 8: class_of(). class_for() handles any alignment by walking up from there.
@@ -37,6 +40,8 @@ class size_class_map {
   static constexpr std::size_t kMaxSmallLimit = 64 * 1024;
   static constexpr std::size_t kMaxClasses = 128;
   static constexpr std::size_t kMaxBlockAlignment = 4096;
+  // The most alignment a class that is not a power of two gets (a cache line).
+  static constexpr std::size_t kColouredAlignment = 64;
   // What class_for returns when no class fits.
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 

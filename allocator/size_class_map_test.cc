@@ -46,16 +46,21 @@ TEST(SizeClassMap, LookupBoundaries) {
   EXPECT_EQ(map.class_for(32769, 1), size_class_map::npos);
 }
 
-TEST(SizeClassMap, BlockAlignmentIsTheLowestBitCappedAt4096) {
+TEST(SizeClassMap, BlockAlignmentIsTheLowestBitCappedAt4096ForPowersOfTwoAnd64ForTheRest) {
   const size_class_map map({});
   auto align_of = [&](std::size_t bytes) { return map.alignment(map.class_of(bytes)); };
   EXPECT_EQ(align_of(64), 64u);
   EXPECT_EQ(align_of(80), 16u);
   EXPECT_EQ(align_of(96), 32u);
   EXPECT_EQ(align_of(192), 64u);
-  EXPECT_EQ(align_of(768), 256u);
+  EXPECT_EQ(align_of(256), 256u);
   EXPECT_EQ(align_of(4096), 4096u);
   EXPECT_EQ(align_of(8192), 4096u);
+  // Not powers of two: a line, whatever their lowest bit (256, 1024, 4096), so that their spans can
+  // be coloured (span_arena.h).
+  EXPECT_EQ(align_of(768), 64u);
+  EXPECT_EQ(align_of(5120), 64u);
+  EXPECT_EQ(align_of(12288), 64u);
 }
 
 TEST(SizeClassMap, AlignedRequestsWalkUpToAnAlignedClass) {
@@ -72,6 +77,8 @@ TEST(SizeClassMap, AlignedRequestsWalkUpToAnAlignedClass) {
   EXPECT_EQ(usable(960, 64), 1024u);
   EXPECT_EQ(usable(80, 32), 96u);
   EXPECT_EQ(usable(16, 4096), 4096u);
+  EXPECT_EQ(usable(3000, 1024), 4096u);  // 3072 is only a line aligned
+  EXPECT_EQ(usable(4368, 128), 8192u);
   EXPECT_EQ(usable(1, 8192), 0u);  // no class is that aligned: the large path
   EXPECT_EQ(usable(20, 16), 32u);
 }

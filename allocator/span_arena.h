@@ -4,7 +4,10 @@
 // the span that holds a block is found by masking the block's address: no lookup table, no search.
 // The span's header sits at its start, followed by its blocks:
 //
-//   span:  [span_header | pad to block alignment][block][block]...[block][unused tail]
+//   span:  [span_header | pad to block alignment | colour][block][block]...[block][unused tail]
+//
+// The colour (0, 64, 128, ... up to the slack, one step more for each span adopted) spreads the
+// blocks of successive spans over the cache sets (span_arena.cc).
 //
 // A header counts the span's free blocks (on its free list, or never handed out yet: its bump region),
 // so a span whose every block is back is known at once. Spans with a free block are on the
@@ -57,15 +60,22 @@ class span_arena {
 
   // `block_size`: a multiple of 8; `block_alignment`: a power of two dividing block_size, at most
   // 4096; `min_span_bytes`: a power of two. Upstream must honour an alignment of span_bytes().
-  // `shard`: a tag written into every span this arena carves, read back by shard_of().
+  // `shard`: a tag written into every span this arena carves, read back by shard_of(). `colour`
+  // off: every span's first block at first_block_offset() (checked mode finds block starts by it).
   span_arena(std::size_t block_size, std::size_t block_alignment, std::size_t min_span_bytes,
-             std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t shard = 0) noexcept;
+             std::pmr::memory_resource& upstream, stats_counters& counters, std::uint32_t shard = 0,
+             bool colour = true) noexcept;
   ~span_arena() { release_all(); }
   span_arena(const span_arena&) = delete;
   span_arena& operator=(const span_arena&) = delete;
 
   // Moves up to `n` (>= 1) blocks onto `out`. Takes a new span from upstream only when no span has a
   // free block; an upstream throw then propagates with nothing changed. Returns how many moved (>= 1).
+  // Blocks never handed out before (a span's bump region) are moved only up to
+  // kMaxCarvedBytesPerTake bytes (at least one block): a refill writes each block's link word, so in a
+  // fresh span it touches every page those blocks lie on, and a page touched first costs a page
+  // fault inside the caller's allocate. The rest stays uncarved for the next take; the batch is short.
+  static constexpr std::size_t kMaxCarvedBytesPerTake = 4096;
   std::size_t take(block_chain& out, std::size_t n);
 
   // Whether take() can be served without a new span.
@@ -102,6 +112,9 @@ class span_arena {
 
   std::size_t span_bytes() const noexcept { return span_bytes_; }
   std::size_t blocks_per_span() const noexcept { return capacity_; }
+  // Where the first block of a span starts, for blocks of this alignment (checked mode finds a block
+  // start from an address with it: allocator/checked_span_map.h).
+  static std::size_t first_block_offset(std::size_t block_alignment) noexcept;
   std::size_t span_count() const noexcept { return spans_; }
   std::size_t bytes_held() const noexcept { return bytes_held_.load(std::memory_order_relaxed); }
 
@@ -128,7 +141,10 @@ class span_arena {
   void give_back(span_header* s) noexcept;
 
   std::size_t stride_;
-  std::size_t first_offset_;  // of the first block from the span start
+  std::size_t first_offset_;  // of the first block from the span start, before the span's colour
+  std::size_t colour_step_;   // colours are multiples of this (block alignment, at least a line) ...
+  std::size_t colour_limit_;  // ... up to this: the slack past the last block
+  std::size_t next_colour_ = 0;  // what the next span adopted adds to first_offset_
   std::size_t span_bytes_;
   std::size_t capacity_;      // blocks per span
   std::pmr::memory_resource* upstream_;

@@ -21,6 +21,17 @@ std::vector<void*> drain_chain(block_chain& chain) {
   return out;
 }
 
+// Exactly `n` blocks, over as many takes as that needs (a take carves at most a page).
+std::vector<void*> take_blocks(span_arena& arena, std::size_t n) {
+  std::vector<void*> out;
+  while (out.size() < n) {
+    block_chain chain;
+    arena.take(chain, n - out.size());
+    for (void* p : drain_chain(chain)) out.push_back(p);
+  }
+  return out;
+}
+
 TEST(SpanArena, TakesBlocksFromOneAlignedSpan) {
   test_upstream up;
   stats_counters counters;
@@ -55,10 +66,55 @@ TEST(SpanArena, LargeClassesGetLargerSpans) {
   }
 }
 
+// The blocks of `spans` spans, each taken whole (take() empties a span before it adopts the next).
+std::vector<void*> take_whole_spans(span_arena& arena, int spans) {
+  return take_blocks(arena, static_cast<std::size_t>(spans) * arena.blocks_per_span());
+}
+
+std::uintptr_t offset_in_span(const span_arena& arena, const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p) & (arena.span_bytes() - 1);
+}
+
+// Where the blocks of successive spans start (cache colouring).
+struct SpanColours : ::testing::Test {
+  test_upstream up;
+  stats_counters counters;
+};
+
+// Spans are aligned to their size, so without colouring the i-th block of every span of class 5120
+// starts at the same offset modulo 64 KiB, and all of them at one of 4 offsets modulo 4096.
+TEST_F(SpanColours, SuccessiveSpansStartTheirBlocksOnDifferentLines) {
+  span_arena arena(5120, 64, 64 * 1024, up, counters);
+  std::set<std::uintptr_t> lines_in_page;
+  std::set<std::uintptr_t> first_blocks;
+  for (void* p : take_whole_spans(arena, 64)) {
+    EXPECT_LE(offset_in_span(arena, p) + 5120, arena.span_bytes());  // a colour never pushes a block out
+    lines_in_page.insert(reinterpret_cast<std::uintptr_t>(p) % 4096 / 64);
+    if (offset_in_span(arena, p) < 5120) first_blocks.insert(offset_in_span(arena, p));
+  }
+  EXPECT_EQ(lines_in_page.size(), 64u);  // every line of a page, where 4 without colours
+  EXPECT_EQ(first_blocks.size(), 64u);
+  arena.release_all();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+// A colour is a multiple of the block alignment: for 8192-byte blocks aligned to 4096, whose spans
+// have one page of slack, spans alternate between blocks at 0 and at 4096 modulo 8192.
+TEST_F(SpanColours, KeepTheBlockAlignment) {
+  span_arena arena(8192, 4096, 64 * 1024, up, counters);
+  std::set<std::uintptr_t> offsets;
+  for (void* p : take_whole_spans(arena, 4)) {
+    EXPECT_LE(offset_in_span(arena, p) + 8192, arena.span_bytes());
+    offsets.insert(reinterpret_cast<std::uintptr_t>(p) % 8192);
+  }
+  EXPECT_EQ(offsets, (std::set<std::uintptr_t>{0, 4096}));
+  arena.release_all();
+}
+
 TEST(SpanArena, ShortBatchRatherThanANewSpan) {
   test_upstream up;
   stats_counters counters;
-  span_arena arena(4096, 4096, 64 * 1024, up, counters);  // 15 blocks per span
+  span_arena arena(64, 64, 4096, up, counters);  // 63 blocks per span, all within one page's carve
   const std::size_t per_span = arena.blocks_per_span();
   block_chain chain;
   EXPECT_EQ(arena.take(chain, per_span - 1), per_span - 1);
@@ -70,16 +126,43 @@ TEST(SpanArena, ShortBatchRatherThanANewSpan) {
   EXPECT_EQ(up.allocate_calls(), 2u);
 }
 
+TEST(SpanArena, ATakeCarvesAtMostAPageOfNeverUsedBlocks) {
+  // A refill writes every block's link word, so each fresh page its blocks lie on is a page fault
+  // inside the caller's allocate: a take carves at most a page's worth (the first block whatever
+  // its size) and leaves the rest of the span for the next take.
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(256, 16, 64 * 1024, up, counters);
+  block_chain first;
+  EXPECT_EQ(arena.take(first, 32), 16u);  // 4096 / 256
+  block_chain second;
+  EXPECT_EQ(arena.take(second, 32), 16u);
+  EXPECT_EQ(up.allocate_calls(), 1u);  // the same span, carved further
+  EXPECT_EQ(static_cast<char*>(second.tail) - static_cast<char*>(first.head), 256);  // the next block on
+  // Blocks given back are no carving: a take moves as many of them as it is asked for.
+  for (void* p : drain_chain(first)) arena.give(p);
+  for (void* p : drain_chain(second)) arena.give(p);
+  block_chain again;
+  EXPECT_EQ(arena.take(again, 32), 32u);
+  for (void* p : drain_chain(again)) arena.give(p);
+  // Blocks of a page or more: one per take.
+  span_arena large(8192, 4096, 64 * 1024, up, counters);
+  block_chain one;
+  EXPECT_EQ(large.take(one, 4), 1u);
+  for (void* p : drain_chain(one)) large.give(p);
+  arena.release_all();
+  large.release_all();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
 TEST(SpanArena, ReleaseUnusedReturnsOnlyEntirelyFreeSpans) {
   test_upstream up;
   stats_counters counters;
   span_arena arena(1024, 1024, 16 * 1024, up, counters);
   const std::size_t per_span = arena.blocks_per_span();
-  block_chain chain;
   std::vector<void*> blocks;
   for (int span = 0; span < 3; ++span) {
-    arena.take(chain, per_span);
-    for (void* p : drain_chain(chain)) blocks.push_back(p);
+    for (void* p : take_blocks(arena, per_span)) blocks.push_back(p);
   }
   ASSERT_EQ(arena.span_count(), 3u);
   // Free everything except one block of the second span.
@@ -104,11 +187,9 @@ TEST(SpanArena, PartlyUsedSpansAreFilledFirst) {
   stats_counters counters;
   span_arena arena(1024, 1024, 16 * 1024, up, counters);
   const std::size_t per_span = arena.blocks_per_span();
+  const std::vector<void*> first = take_blocks(arena, per_span);
+  const std::vector<void*> second = take_blocks(arena, per_span);
   block_chain chain;
-  arena.take(chain, per_span);
-  const std::vector<void*> first = drain_chain(chain);
-  arena.take(chain, per_span);
-  const std::vector<void*> second = drain_chain(chain);
   for (void* p : first) arena.give(p);  // first span entirely free
   arena.give(second[0]);                // second span has one free block
   arena.take(chain, 1);

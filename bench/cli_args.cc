@@ -1,6 +1,8 @@
 #include "bench/cli_args.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <stdexcept>
 
 #include "bench/workload_memory.h"
@@ -130,6 +132,15 @@ void apply_run_overrides(const cli_args& args, workload_config& w, run_settings&
   apply_overrides(args, w, timing);
   // More threads or ops than the file says need more memory: checked again before anything runs.
   check_memory_budget(w, memory_budget(args));
+}
+
+int run_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 2;
+  }
 }
 
 std::string env_or(const char* name, const std::string& fallback) {

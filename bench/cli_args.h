@@ -33,6 +33,10 @@ class cli_args {
   std::map<std::string, std::vector<std::string>> values_;
 };
 
+// The body of a command-line program's main(): run(argc, argv)'s exit status, or 2 after printing
+// "<program>: <what>" to stderr when it throws (a bad flag or config is a message, not a crash).
+int run_main(const char* program, int (*run)(int, char**), int argc, char** argv);
+
 // The environment variable's value, or `fallback` when it is unset or empty.
 std::string env_or(const char* name, const std::string& fallback);
 

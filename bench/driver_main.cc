@@ -174,11 +174,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "allocbench: %s\n", e.what());
-    return 2;
-  }
-}
+int main(int argc, char** argv) { return ab::run_main("allocbench", run, argc, argv); }

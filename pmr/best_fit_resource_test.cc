@@ -18,6 +18,7 @@
 #include "pmr/testing/contract_checks.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
+#include "pmr/testing/random_script.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
@@ -50,14 +51,6 @@ best_fit_options make_options(std::size_t region_bytes, std::size_t direct_thres
 }
 
 std::uintptr_t addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
-
-// Writes the first and last bytes of a block: enough for asan to see a block that is too short,
-// without the cost of filling large blocks under tsan.
-void touch(void* p, std::size_t bytes) {
-  const std::size_t edge = bytes < 64 ? bytes : 64;
-  std::memset(p, 0xab, edge);
-  std::memset(static_cast<std::byte*>(p) + bytes - edge, 0xab, edge);
-}
 
 // Once every block is freed, each region must have merged back into one free block spanning it; any
 // missed coalescing leaves more blocks than regions.
@@ -615,82 +608,28 @@ TEST(BestFitResource, RandomisedModelTest) {
   }
 }
 
-// A fixed script of allocations and frees covering fresh regions, reuse, growth and the direct path.
-struct script_step {
-  bool allocate;
-  std::size_t bytes;      // allocate
-  std::size_t alignment;  // allocate
-  std::size_t index;      // free: which live block (modulo the count)
-};
-
-std::vector<script_step> make_script(std::uint64_t seed, std::size_t steps) {
-  std::mt19937_64 rng(seed);
-  const std::size_t sizes[] = {0, 24, 200, 1000, 3000, 7000, 15000, 40000};
-  const std::size_t aligns[] = {1, 16, 64, 4096, 8192};
-  std::vector<script_step> script;
-  for (std::size_t i = 0; i < steps; ++i) {
-    const bool alloc = rng() % 3 != 0;
-    script.push_back({alloc, sizes[rng() % std::size(sizes)], aligns[rng() % std::size(aligns)],
-                      std::size_t(rng() % 1000)});
-  }
-  return script;
-}
-
-struct script_result {
-  std::size_t bad_allocs = 0;
-};
-
-// Runs the script; every allocate that throws bad_alloc must leave the stats and the free space as
-// they were, and is then retried (the upstream fails once), so the resource must still be usable.
-script_result run_script(best_fit_resource& r, const std::vector<script_step>& script) {
-  struct live {
-    void* p;
-    std::size_t bytes, alignment;
-  };
-  std::vector<live> blocks;
-  script_result result;
-  for (const script_step& s : script) {
-    if (s.allocate || blocks.empty()) {
-      void* p = nullptr;
-      const resource_stats before = r.stats();
-      const auto fs_before = r.inspect();
-      try {
-        p = r.allocate(s.bytes, s.alignment);
-      } catch (const std::bad_alloc&) {
-        ++result.bad_allocs;
-        const resource_stats after = r.stats();
-        EXPECT_EQ(after.allocations, before.allocations);
-        EXPECT_EQ(after.live_blocks, before.live_blocks);
-        EXPECT_EQ(after.bytes_held, before.bytes_held);
-        EXPECT_EQ(after.classes[0].allocations, before.classes[0].allocations);
-        EXPECT_EQ(after.classes[1].allocations, before.classes[1].allocations);
-        const auto fs_after = r.inspect();
-        EXPECT_EQ(fs_after.regions, fs_before.regions);
-        EXPECT_EQ(fs_after.free_blocks, fs_before.free_blocks);
-        EXPECT_EQ(fs_after.free_bytes, fs_before.free_bytes);
-        EXPECT_EQ(fs_after.direct_blocks, fs_before.direct_blocks);
-        p = r.allocate(s.bytes, s.alignment);
-      }
-      touch(p, s.bytes);
-      blocks.push_back({p, s.bytes, s.alignment});
-    } else {
-      const std::size_t i = s.index % blocks.size();
-      r.deallocate(blocks[i].p, blocks[i].bytes, blocks[i].alignment);
-      blocks[i] = blocks.back();
-      blocks.pop_back();
-    }
-  }
-  for (const live& b : blocks) r.deallocate(b.p, b.bytes, b.alignment);
-  return result;
+// Runs a fixed script covering fresh regions, reuse, growth and the direct path; an allocate that
+// throws bad_alloc must leave the free space as it was too. Returns how many allocates threw.
+std::size_t run_script(best_fit_resource& r, const std::vector<testing::script_step>& script) {
+  return testing::run_random_script(r, script, [&r] {
+    return [&r, before = r.inspect()] {
+      const auto after = r.inspect();
+      EXPECT_EQ(after.regions, before.regions);
+      EXPECT_EQ(after.free_blocks, before.free_blocks);
+      EXPECT_EQ(after.free_bytes, before.free_bytes);
+      EXPECT_EQ(after.direct_blocks, before.direct_blocks);
+    };
+  });
 }
 
 TEST(BestFitResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
-  const std::vector<script_step> script = make_script(42, 300);
+  const std::vector<testing::script_step> script =
+      testing::make_random_script(42, 300, {0, 24, 200, 1000, 3000, 7000, 15000, 40000}, {1, 16, 64, 4096, 8192});
   testing::expect_every_upstream_failure_survived(
       [&](testing::upstream_failure& f) {
         best_fit_resource r(make_options(32768, 20000, /*release_empty=*/true), &f.up);
         f.arm();
-        const std::size_t bad_allocs = run_script(r, script).bad_allocs;
+        const std::size_t bad_allocs = run_script(r, script);
         EXPECT_EQ(r.stats().bytes_held, f.up.outstanding_bytes());
         EXPECT_EQ(r.stats().live_blocks, 0u);
         return bad_allocs;

@@ -23,6 +23,7 @@
 #include "pmr/testing/cross_thread_ring.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
+#include "pmr/testing/option_checks.h"
 #include "pmr/testing/single_threaded_upstream.h"
 #include "pmr/testing/stats_expectations.h"
 #include "pmr/testing/test_upstream.h"
@@ -228,19 +229,8 @@ TEST(FixedSlabResource, ReleaseGivesEveryChunkBackAndTheResourceStaysUsable) {
     fixed_slab_resource r(small_slab(cache_entries), &up);
     for (int i = 0; i < 40; ++i) (void)r.allocate(64, 8);  // three chunks, never freed
     EXPECT_EQ(up.outstanding_blocks(), 3u);
-    r.release();
-    EXPECT_EQ(up.outstanding_blocks(), 0u);
-    const resource_stats s = r.stats();
-    EXPECT_EQ(s.bytes_held, 0u);
-    EXPECT_EQ(s.live_blocks, 0u);
-    EXPECT_EQ(s.live_bytes, 0u);
-    EXPECT_EQ(s.allocations, 40u);  // totals survive release
-    EXPECT_EQ(s.classes.at(0).bytes_held, 0u);
-    // Usable again, from fresh memory: nothing stale (a cached block of a freed chunk) is handed out.
-    void* p = r.allocate(64, 8);
-    EXPECT_EQ(up.outstanding_blocks(), 1u);
-    std::memset(p, 1, 64);
-    r.deallocate(p, 64, 8);
+    // Nothing stale (a cached block of a freed chunk) may be handed out afterwards.
+    testing::expect_release_returns_everything(r, up, 40, 64);
   }
 }
 
@@ -261,14 +251,8 @@ TEST(FixedSlabResource, DestructorGivesEveryChunkBack) {
 // ---------------------------------------------------------------------------------------------------
 // Options
 
-// Constructs with `o` and returns the invalid_argument message, or "" when nothing was thrown.
 std::string construction_error(const fixed_slab_options& o, std::pmr::memory_resource* upstream) {
-  try {
-    fixed_slab_resource r(o, upstream);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
+  return testing::construction_error<fixed_slab_resource>(o, upstream);
 }
 
 TEST(FixedSlabResource, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
@@ -278,11 +262,7 @@ TEST(FixedSlabResource, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
     change(o);
     return o;
   };
-  struct bad_case {
-    fixed_slab_options options;
-    const char* option;
-  };
-  const bad_case cases[] = {
+  const testing::bad_option<fixed_slab_options> cases[] = {
       {with([](auto& o) { o.block_size = 0; }), "block_size"},
       {with([](auto& o) { o.block_size = (std::size_t(1) << 30) + 1; }), "block_size"},
       {with([](auto& o) { o.block_size = kSizeMax; }), "block_size"},
@@ -293,13 +273,7 @@ TEST(FixedSlabResource, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
        "thread_cache_entries"},
       {with([](auto& o) { o.thread_cache_entries = kSizeMax; }), "thread_cache_entries"},
   };
-  for (const bad_case& c : cases) {
-    const std::string message = construction_error(c.options, &up);
-    EXPECT_NE(message.find(c.option), std::string::npos)
-        << "expected an error naming " << c.option << ", got \"" << message << "\"";
-  }
-  EXPECT_NE(construction_error({}, nullptr).find("upstream"), std::string::npos);
-  EXPECT_EQ(up.allocate_calls(), 0u);
+  testing::expect_bad_options_named<fixed_slab_resource, fixed_slab_options>(cases, up);
 }
 
 TEST(FixedSlabResource, OptionsAtTheirLimitsAreAccepted) {
@@ -559,13 +533,7 @@ TEST_P(FixedSlabModel, RandomSequencesAgreeWithTheModel) {
     m.max_live = 300;
     m.max_size = 256;
     m.alignments = {1, 2, 4, 8, 16, 32, 64, 128, 256};
-    {
-      model_checker checker(r, [&] { return r.stats(); });
-      checker.run(m);
-    }
-    const resource_stats s = r.stats();
-    EXPECT_EQ(s.live_blocks, 0u);
-    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+    testing::run_model_until_empty(r, up, m);
   }
 }
 
@@ -645,20 +613,12 @@ TEST(FixedSlabResource, CheckedModeReportsASizeMismatchAndKeepsTheBlockLive) {
 }
 
 TEST(FixedSlabResource, UncheckedModeStillRejectsAFreeThatCannotBeItsBlock) {
-  invalid_free_recorder recorder;
   test_upstream up;
   fixed_slab_options o = small_slab();
   o.checked = false;
   fixed_slab_resource r(o, &up);
-  void* p = r.allocate(64, 8);
-  const resource_stats before = r.stats();
-  r.deallocate(p, 65, 8);   // larger than any block
-  r.deallocate(p, 8, 128);  // more aligned than any block
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
-  expect_same_counts(before, r.stats());
-  r.deallocate(p, 64, 8);
+  // Larger than any block; more aligned than any block.
+  testing::expect_wrong_size_frees_reported(r, 64, 8, {{65, 8}, {8, 128}});
 }
 
 TEST(FixedSlabResource, CheckedModeCatchesEveryFaultClass) {
@@ -699,13 +659,7 @@ TEST(FixedSlabResource, BlocksFreedByOtherThreadsKeepStatsAndPoolConsistent) {
     testing::run_cross_thread_ring(r, kThreads, kPerThread, [](int, int) { return std::size_t(48); });
 
     const resource_stats s = r.stats();
-    EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);
-    EXPECT_EQ(s.deallocations, s.allocations);
-    EXPECT_EQ(s.live_blocks, 0u);
-    EXPECT_EQ(s.live_requested_bytes, 0u);
-    EXPECT_EQ(s.live_usable_bytes, 0u);
-    EXPECT_EQ(s.total_requested_bytes, std::uint64_t(kThreads) * kPerThread * 48);
-    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+    testing::expect_ring_totals(s, up, std::uint64_t(kThreads) * kPerThread, std::uint64_t(kThreads) * kPerThread * 48);
     EXPECT_EQ(s.classes.at(0).live_blocks, 0u);
     EXPECT_GE(s.peak_live_bytes, 48u);
 
@@ -732,17 +686,7 @@ TEST(FixedSlabResource, UpstreamCallsFromManyThreadsAreSerialised) {
       fixed_slab_options o = small_slab(cache_entries);
       o.chunk_bytes = 4 * 64;  // a refill every 4 blocks: threads refill all the time
       fixed_slab_resource r(o, &serial);
-      std::latch start(4);  // released together, so that their refills overlap as much as they can
-      std::vector<std::thread> workers;
-      for (int t = 0; t < 4; ++t) {
-        workers.emplace_back([&] {
-          start.arrive_and_wait();
-          std::vector<void*> blocks;
-          for (int i = 0; i < 300; ++i) blocks.push_back(r.allocate(64, 8));
-          for (void* p : blocks) r.deallocate(p, 64, 8);
-        });
-      }
-      for (std::thread& w : workers) w.join();
+      testing::run_simultaneous_batches(r, 4, 300, [](std::size_t) { return std::size_t(64); });
       EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
     }
     EXPECT_EQ(serial.max_in_flight(), 1);

@@ -42,7 +42,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "pmr/container_precondition.h"
+#include "pmr/element_storage.h"
 
 namespace allocbench {
 
@@ -104,31 +104,18 @@ class replay_ring {
   // --- assignment (the allocator never propagates) -------------------------------------------
 
   replay_ring& operator=(const replay_ring& other) {
-    if (this != &other) {
-      replay_ring copy(other, alloc_);
-      swap_storage(copy);
-    }
+    if (this != &other) detail::non_propagating::copy_assign(*this, other);
     return *this;
   }
 
   replay_ring& operator=(replay_ring&& other) {
-    if (this == &other) return *this;
-    if (alloc_ == other.alloc_) {
-      destroy_and_free();
-      steal(other);
-    } else {
-      replay_ring moved(std::move(other), alloc_);
-      swap_storage(moved);
-    }
+    detail::non_propagating::move_assign(*this, other);
     return *this;
   }
 
   // Precondition: get_allocator() == other.get_allocator() (aborts otherwise).
   void swap(replay_ring& other) noexcept {
-    if (!(alloc_ == other.alloc_)) [[unlikely]] {
-      detail::container_precondition_failed("replay_ring", "swap between rings with unequal allocators");
-    }
-    swap_storage(other);
+    detail::non_propagating::swap(*this, other, "replay_ring", "swap between rings with unequal allocators");
   }
   friend void swap(replay_ring& a, replay_ring& b) noexcept { a.swap(b); }
 
@@ -205,18 +192,12 @@ class replay_ring {
   }
 
  private:
-  // Raw storage for `slots` elements that frees itself unless adopted.
-  struct storage {
-    storage(replay_ring& owner, size_type n) : self(owner), slots(n), data(owner.allocate_slots(n)) {}
-    ~storage() {
-      if (data != nullptr) self.deallocate_slots(data, slots);
-    }
-    storage(const storage&) = delete;
-    storage& operator=(const storage&) = delete;
+  friend struct detail::non_propagating;
 
-    replay_ring& self;
-    size_type slots;
-    T* data;
+  // Raw storage for `slots` elements from our resource that frees itself unless adopted.
+  struct storage : detail::element_storage<T> {
+    storage(replay_ring& owner, size_type slots)
+        : detail::element_storage<T>(owner.alloc_.resource(), slots, alignof(T)) {}
   };
 
   template <bool Const>
@@ -275,14 +256,6 @@ class replay_ring {
     return capacity + 1;
   }
 
-  T* allocate_slots(size_type n) {
-    if (n == 0) return nullptr;
-    return static_cast<T*>(alloc_.resource()->allocate(n * sizeof(T), alignof(T)));
-  }
-  void deallocate_slots(T* p, size_type n) noexcept {
-    if (p != nullptr) alloc_.resource()->deallocate(p, n * sizeof(T), alignof(T));
-  }
-
   // Logical index (0 = oldest) to slot; i <= slots_ - 1, so one subtraction wraps it.
   size_type physical(size_type i) const noexcept {
     size_type j = head_ + i;
@@ -302,8 +275,8 @@ class replay_ring {
   }
 
   void adopt(storage& fresh) noexcept {
-    data_ = std::exchange(fresh.data, nullptr);
-    slots_ = fresh.slots;
+    data_ = fresh.release();
+    slots_ = fresh.count;
     head_ = 0;
     size_ = 0;
   }
@@ -329,7 +302,7 @@ class replay_ring {
 
   void destroy_and_free() noexcept {
     clear();
-    deallocate_slots(data_, slots_);
+    detail::deallocate_elements(alloc_.resource(), data_, slots_, alignof(T));
   }
 
   // Precondition: our storage is already released (or never existed); alloc_ equals other's.

@@ -18,6 +18,7 @@
 
 #include "pmr/tensor_buffer.h"
 #include "pmr/testing/test_upstream.h"
+#include "pmr/testing/throwing_element.h"
 
 namespace allocbench {
 namespace {
@@ -39,45 +40,8 @@ std::pmr::string long_text(int i) {
 std::vector<int> contents(const replay_ring<int>& r) { return {r.begin(), r.end()}; }
 
 
-// An element whose every construction (value or copy) throws on the n-th one after arm(n). It has no
-// move constructor, so the ring must copy it; `live` counts objects alive, to catch leaks and double
-// destruction.
-struct throwing {
-  static inline int countdown = 0;  // 0: never throws
-  static inline int live = 0;
-
-  static void arm(int n) { countdown = n; }
-  static void maybe_throw() {
-    if (countdown != 0 && --countdown == 0) throw std::runtime_error("throwing: armed construction");
-  }
-
-  int value = 0;
-
-  explicit throwing(int v) : value(v) {
-    maybe_throw();
-    ++live;
-  }
-  throwing(const throwing& other) : value(other.value) {
-    maybe_throw();
-    ++live;
-  }
-  throwing& operator=(const throwing&) = default;
-  ~throwing() { --live; }
-
-  friend bool operator==(const throwing& a, const throwing& b) { return a.value == b.value; }
-};
-
-class ThrowingElements : public ::testing::Test {
- protected:
-  void SetUp() override {
-    throwing::countdown = 0;
-    throwing::live = 0;
-  }
-  void TearDown() override {
-    throwing::countdown = 0;
-    EXPECT_EQ(throwing::live, 0) << "elements leaked or destroyed twice";
-  }
-};
+using testing::throwing;
+using ThrowingElements = testing::ThrowingElements;
 
 std::vector<int> values(const replay_ring<throwing>& r) {
   std::vector<int> out;

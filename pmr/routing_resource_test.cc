@@ -22,6 +22,7 @@
 #include "pmr/testing/contract_checks.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
+#include "pmr/testing/random_script.h"
 #include "pmr/testing/test_upstream.h"
 
 namespace allocbench {
@@ -35,14 +36,6 @@ using testing::test_upstream;
 constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
 
 std::uintptr_t addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
-
-// Writes the first and last bytes of a block: enough for asan to see a block that is too short,
-// without the cost of filling large blocks under tsan.
-void touch(void* p, std::size_t bytes) {
-  const std::size_t edge = bytes < 64 ? bytes : 64;
-  std::memset(p, 0xcd, edge);
-  std::memset(static_cast<std::byte*>(p) + bytes - edge, 0xcd, edge);
-}
 
 // A child that records which requests reached it, so that a test can tell exactly where the router
 // sent each one. Each block comes from the upstream on its own; release() gives them all back.
@@ -482,72 +475,17 @@ TEST(RoutingResource, RandomisedModelTest) {
   }
 }
 
-struct script_step {
-  bool allocate;
-  std::size_t bytes, alignment, index;
-};
-
-std::vector<script_step> make_script(std::uint64_t seed, std::size_t steps) {
-  std::mt19937_64 rng(seed);
-  const std::size_t sizes[] = {0, 24, 200, 1000, 3000, 7000, 15000};
-  const std::size_t aligns[] = {1, 16, 128, 4096, 8192};
-  std::vector<script_step> script;
-  for (std::size_t i = 0; i < steps; ++i) {
-    script.push_back({rng() % 3 != 0, sizes[rng() % std::size(sizes)], aligns[rng() % std::size(aligns)],
-                      std::size_t(rng() % 1000)});
-  }
-  return script;
-}
-
-// Runs the script; an allocate that throws bad_alloc must change no figure, and is retried (the
-// upstream fails once), so the router must still be usable. Returns how many allocates threw.
-std::size_t run_script(routing_resource& r, const std::vector<script_step>& script) {
-  struct live {
-    void* p;
-    std::size_t bytes, alignment;
-  };
-  std::vector<live> blocks;
-  std::size_t bad_allocs = 0;
-  for (const script_step& s : script) {
-    if (s.allocate || blocks.empty()) {
-      void* p = nullptr;
-      const resource_stats before = r.stats();
-      try {
-        p = r.allocate(s.bytes, s.alignment);
-      } catch (const std::bad_alloc&) {
-        ++bad_allocs;
-        const resource_stats after = r.stats();
-        EXPECT_EQ(after.allocations, before.allocations);
-        EXPECT_EQ(after.live_blocks, before.live_blocks);
-        EXPECT_EQ(after.bytes_held, before.bytes_held);
-        for (std::size_t i = 0; i < after.classes.size(); ++i) {
-          EXPECT_EQ(after.classes[i].allocations, before.classes[i].allocations) << after.classes[i].name;
-          EXPECT_EQ(after.classes[i].bytes_held, before.classes[i].bytes_held) << after.classes[i].name;
-        }
-        p = r.allocate(s.bytes, s.alignment);
-      }
-      touch(p, s.bytes);
-      blocks.push_back({p, s.bytes, s.alignment});
-    } else {
-      const std::size_t i = s.index % blocks.size();
-      r.deallocate(blocks[i].p, blocks[i].bytes, blocks[i].alignment);
-      blocks[i] = blocks.back();
-      blocks.pop_back();
-    }
-  }
-  for (const live& b : blocks) r.deallocate(b.p, b.bytes, b.alignment);
-  return bad_allocs;
-}
-
 TEST(RoutingResource, UpstreamFailureAtEveryCallLeavesItUsableAndLeakFree) {
-  const std::vector<script_step> script = make_script(7, 200);
+  // An allocate that throws must change no figure (per route too), and the router must still serve.
+  const std::vector<testing::script_step> script =
+      testing::make_random_script(7, 200, {0, 24, 200, 1000, 3000, 7000, 15000}, {1, 16, 128, 4096, 8192});
   for (bool with_fallback : {false, true}) {
     SCOPED_TRACE(::testing::Message() << "fallback " << with_fallback);
     testing::expect_every_upstream_failure_survived(
         [&](testing::upstream_failure& f) {
           auto r = make_best_fit_router(f.up, with_fallback, true);
           f.arm();
-          const std::size_t bad_allocs = run_script(*r, script);
+          const std::size_t bad_allocs = testing::run_random_script(*r, script);
           EXPECT_EQ(r->stats().bytes_held, f.up.outstanding_bytes());
           return bad_allocs;
         },

@@ -45,14 +45,18 @@
 // classes has one entry per size class plus a last one named "large" for the upstream blocks.
 // contention_events counts class and large-shard lock acquisitions that found the lock taken.
 //
-// Checked mode (invalid_free.h; preset "scalable_checked"): every block is served from the class for
-// bytes + 8, so that an 8-byte canary after the requested end always fits; blocks are recorded in a
-// lock-free index by address (allocator/checked_registry.h) and wait in the freeing thread's
-// quarantine shard after a free. Threads keep their caches: allocate and deallocate still take blocks
-// from and give them to the calling thread's lists, and the quarantine shard they lock is, unless
-// more than 128 threads run, one no other running thread uses. Statistics count a quarantined block
-// as freed; peak_live_bytes may include blocks that were waiting in quarantine (at most
-// kQuarantineBlocks per shard), and the usable figures are those of the larger classes served.
+// Checked mode (invalid_free.h; preset "scalable_checked"): a request of up to 4 KiB - 24 with an
+// alignment of at most 16 is served from the class for bytes + 24, with a 16-byte header in front of
+// the pointer (allocator/checked_header.h: size, alignment, state, checksum) and an 8-byte canary
+// after the requested end. Its free first asks the span map (allocator/checked_span_map.h) whether
+// the pointer is a block start of this resource's spans, then checks the header with one compare and
+// moves it to quarantined with one compare-and-swap; the block then waits in the freeing thread's own
+// quarantine ring (allocator/checked_quarantine.h, no lock) and goes to that thread's cache when it
+// leaves. Larger or more aligned requests, and every request of a resource that also samples guard
+// pages, are recorded in the registry (allocator/checked_registry.h) as the other resources' are.
+// Threads keep their caches. Statistics count a quarantined block as freed; peak_live_bytes may
+// include blocks that were waiting in quarantine (16 per thread, and the registry's), and the usable
+// figures are those of the larger classes served.
 //
 // Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
 // name, guarded_sample_rate included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
@@ -61,11 +65,14 @@
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "allocator/invalid_free.h"
+#include "allocator/checked_quarantine.h"
 #include "allocator/checked_registry.h"
+#include "allocator/checked_span_map.h"
 #include "allocator/os_span_source.h"
 #include "allocator/scalable_heap.h"
 #include "pmr/instrumented_resource.h"
@@ -171,17 +178,52 @@ class scalable_resource final : public instrumented_resource {
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override;
   [[gnu::noinline]] void* allocate_slow(std::size_t bytes, std::size_t alignment);
   [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment);
-  void* allocate_checked(std::size_t bytes, std::size_t alignment);
-  void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
-  // A block leaving quarantine goes back to the heap (the calling thread's cache when it can).
+  // The heap's configuration; for checked mode with headers it first makes span_map_ and recorders_.
+  detail::scalable_heap_config checked_heap_config(const scalable_options& options, std::pmr::memory_resource& upstream);
+  // Inlined into allocate_slow and deallocate_general: one out-of-line call per checked call.
+  [[gnu::always_inline]] inline void* allocate_checked(std::size_t bytes, std::size_t alignment);
+  [[gnu::always_inline]] inline void deallocate_checked(void* p, std::size_t bytes, std::size_t alignment);
+  // The registry's part of checked mode (large or over-aligned blocks, or a sampling heap's).
+  [[gnu::noinline]] void* allocate_registered(std::size_t bytes, std::size_t alignment);
+  [[gnu::noinline]] void deallocate_registered(void* p, std::size_t bytes, std::size_t alignment);
+  // A free whose header word is not the live one its size and alignment give: classifies and reports.
+  [[gnu::noinline]] void report_header_fault(void* p, std::size_t bytes, std::size_t alignment, std::uint64_t word);
+  [[gnu::noinline]] void report_overflow(void* p, std::size_t bytes, std::size_t alignment);
+  // Whether p is the user pointer of a header block of this resource's spans (touches no block).
+  [[gnu::always_inline]] inline bool header_block(const void* p) const noexcept;
+  // A header block leaving quarantine: fill checked, word cleared, block to the heap; then a
+  // write_after_free report if the fill was overwritten.
+  void evict(detail::quarantined_block b);
+  // The same for a thread that exits with blocks in its ring (reports cannot leave: swallowed).
+  static void evict_at_exit(void* self, detail::quarantined_block b) noexcept;
+  // A block leaving the registry's quarantine goes back to the heap (the calling thread's cache when it can).
   void give_to_heap(const detail::checked_block& b) noexcept;
+  void give_to_heap(void* block, std::size_t need) noexcept;
   void subtract_quarantine(resource_stats& s) const;
 
+  // Checked mode's geometry of class c's spans, for header_block.
+  struct span_geometry {
+    std::uint64_t magic;   // ~0 / stride + 1: x is a multiple of stride iff x * magic < magic (x < 2^32)
+    std::uint64_t first;   // offset of the first block in a span
+    std::uint64_t limit;   // blocks per span * stride
+  };
+
   bool checked_;
-  bool sampling_;  // guarded_sample_rate > 0
+  bool sampling_;      // guarded_sample_rate > 0
+  bool headers_ = false;  // checked and not sampling: small requests get a header
+  std::size_t header_max_bytes_ = 0;  // the largest request served with a header
+  std::uint64_t secret_ = 0;          // the header checksums' key (odd); changed by release()
   std::unique_ptr<detail::os_span_source> spans_;  // null when an upstream was given; outlives heap_
+  // Checked with headers: where each class's spans are recorded (before heap_, which gives its spans
+  // back through recorders_ when it goes).
+  std::unique_ptr<detail::checked_span_map> span_map_;
+  std::unique_ptr<detail::checked_span_recorder[]> recorders_;
+  std::pmr::memory_resource* class_upstreams_[detail::size_class_map::kMaxClasses] = {};
   detail::scalable_heap heap_;
   std::unique_ptr<detail::checked_registry> registry_;  // null unless checked
+  span_geometry geometry_[detail::size_class_map::kMaxClasses] = {};
+  // After heap_: destroyed first, so that a thread exiting meanwhile still gives its ring to the heap.
+  std::optional<detail::checked_quarantines> quarantines_;
 };
 
 }  // namespace allocbench

@@ -22,6 +22,7 @@
 #include "pmr/testing/cross_thread_ring.h"
 #include "pmr/testing/invalid_free_recorder.h"
 #include "pmr/testing/model_checker.h"
+#include "pmr/testing/option_checks.h"
 #include "pmr/testing/single_threaded_upstream.h"
 #include "pmr/testing/stats_expectations.h"
 #include "pmr/testing/test_upstream.h"
@@ -245,22 +246,8 @@ TEST_P(SegregatedResource, ReleaseGivesEveryChunkBackAndTheResourceStaysUsable) 
     for (int i = 0; i < 10; ++i) (void)r.allocate(size, 1);  // never freed
   }
   EXPECT_GT(up.outstanding_blocks(), 8u);
-  r.release();
-  EXPECT_EQ(up.outstanding_blocks(), 0u);
-  const resource_stats s = r.stats();
-  EXPECT_EQ(s.bytes_held, 0u);
-  EXPECT_EQ(s.live_blocks, 0u);
-  EXPECT_EQ(s.live_bytes, 0u);
-  EXPECT_EQ(s.allocations, 90u);  // totals survive release
-  for (const class_stats& c : s.classes) {
-    EXPECT_EQ(c.bytes_held, 0u) << c.name;
-    EXPECT_EQ(c.live_blocks, 0u) << c.name;
-  }
-  // Usable again, from fresh memory: no block of a returned chunk is handed out.
-  void* p = r.allocate(100, 8);
-  EXPECT_EQ(up.outstanding_blocks(), 1u);
-  std::memset(p, 1, 100);
-  r.deallocate(p, 100, 8);
+  // No block of a returned chunk may be handed out afterwards.
+  testing::expect_release_returns_everything(r, up, 90, 100);
 }
 
 TEST_P(SegregatedResource, DestructorGivesEveryChunkBack) {
@@ -353,22 +340,13 @@ TEST(SegregatedLockMode, NamesRoundTrip) {
 // Options
 
 std::string construction_error(const segregated_options& o, std::pmr::memory_resource* upstream) {
-  try {
-    segregated_resource r(o, upstream);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
+  return testing::construction_error<segregated_resource>(o, upstream);
 }
 
 TEST(SegregatedResourceOptions, InvalidOptionsThrowInvalidArgumentNamingTheOption) {
   test_upstream up;
   const std::size_t too_big = (std::size_t(1) << 30) + 1;
-  struct bad_case {
-    segregated_options options;
-    const char* option;
-  };
-  const bad_case cases[] = {
+  const testing::bad_option<segregated_options> cases[] = {
       {options_for(lock_mode::global, {}, 4096), "classes"},
       {options_for(lock_mode::global, {0, 64}, 4096), "classes"},
       {options_for(lock_mode::global, {64, 32}, 4096), "classes"},
@@ -381,13 +359,7 @@ TEST(SegregatedResourceOptions, InvalidOptionsThrowInvalidArgumentNamingTheOptio
       {options_for(lock_mode::per_class, {32}, 0), "chunk_bytes"},
       {options_for(lock_mode::per_class_arena, {32}, too_big), "chunk_bytes"},
   };
-  for (const bad_case& c : cases) {
-    const std::string message = construction_error(c.options, &up);
-    EXPECT_NE(message.find(c.option), std::string::npos)
-        << "expected an error naming " << c.option << ", got \"" << message << "\"";
-  }
-  EXPECT_NE(construction_error({}, nullptr).find("upstream"), std::string::npos);
-  EXPECT_EQ(up.allocate_calls(), 0u);
+  testing::expect_bad_options_named<segregated_resource, segregated_options>(cases, up);
 }
 
 TEST(SegregatedResourceOptions, OptionsAtTheirLimitsAreAccepted) {
@@ -419,13 +391,7 @@ TEST_P(SegregatedModel, RandomSequencesAgreeWithTheModel) {
     m.operations = 5000;
     m.max_live = 300;
     m.max_size = 4096;  // every size and alignment of the default list fits some class
-    {
-      model_checker checker(r, [&] { return r.stats(); });
-      checker.run(m);
-    }
-    const resource_stats s = r.stats();
-    EXPECT_EQ(s.live_blocks, 0u);
-    EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+    const resource_stats s = testing::run_model_until_empty(r, up, m);
     std::uint64_t allocations = 0;
     for (const class_stats& c : s.classes) {
       allocations += c.allocations;
@@ -527,20 +493,12 @@ TEST_P(SegregatedResource, CheckedModeReportsAFreeWithTheWrongSizeAndKeepsTheBlo
 }
 
 TEST_P(SegregatedResource, UncheckedModeStillRejectsAFreeNoClassCouldHaveServed) {
-  invalid_free_recorder recorder;
   test_upstream up;
   segregated_options o = options({16, 32, 64}, 4096);
   o.checked = false;
   segregated_resource r(o, &up);
-  void* p = r.allocate(64, 8);
-  const resource_stats before = r.stats();
-  r.deallocate(p, 65, 8);   // larger than every class
-  r.deallocate(p, 8, 128);  // more aligned than every class
-  ASSERT_EQ(recorder.reports().size(), 2u);
-  EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::size_mismatch);
-  EXPECT_EQ(recorder.reports()[1].kind, invalid_free_kind::size_mismatch);
-  expect_same_counts(before, r.stats());
-  r.deallocate(p, 64, 8);
+  // Larger than every class; more aligned than every class.
+  testing::expect_wrong_size_frees_reported(r, 64, 8, {{65, 8}, {8, 128}});
 }
 
 TEST_P(SegregatedResource, AHandlerThatThrowsLeavesTheResourceUnchanged) {
@@ -565,13 +523,7 @@ TEST_P(SegregatedResource, BlocksFreedByOtherThreadsKeepStatsConsistent) {
       testing::run_cross_thread_ring(r, kThreads, kPerThread, [&sizes](int t, int i) { return sizes[(t + i) % 6]; });
 
   const resource_stats s = r.stats();
-  EXPECT_EQ(s.allocations, std::uint64_t(kThreads) * kPerThread);
-  EXPECT_EQ(s.deallocations, s.allocations);
-  EXPECT_EQ(s.live_blocks, 0u);
-  EXPECT_EQ(s.live_requested_bytes, 0u);
-  EXPECT_EQ(s.live_usable_bytes, 0u);
-  EXPECT_EQ(s.total_requested_bytes, requested);
-  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  testing::expect_ring_totals(s, up, std::uint64_t(kThreads) * kPerThread, requested);
   std::uint64_t class_allocations = 0, class_bytes_held = 0;
   for (const class_stats& c : s.classes) {
     EXPECT_EQ(c.allocations, c.deallocations) << c.name;
@@ -592,18 +544,7 @@ TEST_P(SegregatedResource, GlobalAndPerClassModesSerialiseUpstreamCalls) {
   {
     // One thread per class, 1 to 8 blocks per chunk: refills of different classes keep colliding.
     segregated_resource r(options({64, 128, 256, 512}, 512), &serial);
-    std::latch start(4);  // released together, so that their refills overlap as much as they can
-    std::vector<std::thread> workers;
-    for (std::size_t t = 0; t < 4; ++t) {
-      workers.emplace_back([&, t] {
-        start.arrive_and_wait();
-        const std::size_t bytes = r.classes()[t];
-        std::vector<void*> blocks;
-        for (int i = 0; i < 150; ++i) blocks.push_back(r.allocate(bytes, 8));
-        for (void* p : blocks) r.deallocate(p, bytes, 8);
-      });
-    }
-    for (std::thread& w : workers) w.join();
+    testing::run_simultaneous_batches(r, 4, 150, [&r](std::size_t t) { return r.classes()[t]; });
     EXPECT_EQ(r.stats().bytes_held, up.outstanding_bytes());
   }
   EXPECT_EQ(serial.max_in_flight(), 1);

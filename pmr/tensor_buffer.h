@@ -61,7 +61,7 @@
 #include <utility>
 
 #include "allocator/request.h"
-#include "pmr/container_precondition.h"
+#include "pmr/element_storage.h"
 
 namespace allocbench {
 
@@ -216,30 +216,18 @@ class tensor_buffer {
         return *this;
       }
     }
-    tensor_buffer copy(other, alloc_);
-    swap_storage(copy);
+    detail::non_propagating::copy_assign(*this, other);
     return *this;
   }
 
   tensor_buffer& operator=(tensor_buffer&& other) {
-    if (this == &other) return *this;
-    if (alloc_ == other.alloc_) {
-      destroy_and_free();
-      alignment_ = other.alignment_;
-      steal(other);
-    } else {
-      tensor_buffer moved(std::move(other), alloc_);
-      swap_storage(moved);
-    }
+    detail::non_propagating::move_assign(*this, other);
     return *this;
   }
 
   // Precondition: get_allocator() == other.get_allocator() (aborts otherwise).
   void swap(tensor_buffer& other) noexcept {
-    if (!(alloc_ == other.alloc_)) [[unlikely]] {
-      detail::container_precondition_failed("tensor_buffer", "swap between buffers with unequal allocators");
-    }
-    swap_storage(other);
+    detail::non_propagating::swap(*this, other, "tensor_buffer", "swap between buffers with unequal allocators");
   }
   friend void swap(tensor_buffer& a, tensor_buffer& b) noexcept { a.swap(b); }
 
@@ -308,19 +296,13 @@ class tensor_buffer {
   // Elements that take our allocator get it through uses-allocator construction.
   static constexpr bool uses_our_allocator = std::uses_allocator_v<T, allocator_type>;
 
-  // Raw storage for `count` elements that frees itself unless adopted: the rollback of every
-  // constructor and reallocating operation.
-  struct storage {
-    storage(tensor_buffer& owner, size_type n) : self(owner), count(n), data(owner.allocate_storage(n)) {}
-    ~storage() {
-      if (data != nullptr) self.deallocate_storage(data, count);
-    }
-    storage(const storage&) = delete;
-    storage& operator=(const storage&) = delete;
+  friend struct detail::non_propagating;
 
-    tensor_buffer& self;
-    size_type count;
-    T* data;
+  // Raw storage for `n` elements from our resource, at our alignment, that frees itself unless
+  // adopted: the rollback of every constructor and reallocating operation.
+  struct storage : detail::element_storage<T> {
+    storage(tensor_buffer& owner, size_type n)
+        : detail::element_storage<T>(owner.alloc_.resource(), n, owner.alignment_) {}
   };
 
   static constexpr size_type effective_alignment_unchecked(size_type requested) noexcept {
@@ -331,18 +313,9 @@ class tensor_buffer {
     return effective_alignment_unchecked(requested);
   }
 
-  T* allocate_storage(size_type n) {
-    if (n == 0) return nullptr;
-    if (n > max_size()) [[unlikely]] throw std::bad_array_new_length();
-    return static_cast<T*>(alloc_.resource()->allocate(n * sizeof(T), alignment_));
-  }
-  void deallocate_storage(T* p, size_type n) noexcept {
-    if (p != nullptr) alloc_.resource()->deallocate(p, n * sizeof(T), alignment_);
-  }
-
   // Takes ownership of `fresh` holding `size` constructed elements.
   void adopt(storage& fresh, size_type size, const tensor_shape& shape) noexcept {
-    data_ = std::exchange(fresh.data, nullptr);
+    data_ = fresh.release();
     capacity_ = fresh.count;
     size_ = size;
     shape_ = shape;
@@ -350,11 +323,13 @@ class tensor_buffer {
 
   void destroy_and_free() noexcept {
     std::destroy_n(data_, size_);
-    deallocate_storage(data_, capacity_);
+    detail::deallocate_elements(alloc_.resource(), data_, capacity_, alignment_);
   }
 
-  // Precondition: our storage is already released (or never existed); alloc_ equals other's.
+  // Precondition: our storage is already released (or never existed); alloc_ equals other's. The
+  // alignment is part of the value, so it comes along.
   void steal(tensor_buffer& other) noexcept {
+    alignment_ = other.alignment_;
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     capacity_ = std::exchange(other.capacity_, 0);
@@ -421,7 +396,7 @@ class tensor_buffer {
       throw;
     }
     destroy_and_free();
-    data_ = std::exchange(fresh.data, nullptr);
+    data_ = fresh.release();
     capacity_ = n;
     size_ = n;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pmr/testing/test_upstream.h"
+#include "pmr/testing/throwing_element.h"
 
 namespace allocbench {
 namespace {
@@ -41,52 +42,8 @@ class recording_resource : public std::pmr::memory_resource {
 };
 
 
-// An element whose construction (default or copy) throws on the n-th one after arm(n). It has no move
-// constructor, so containers must copy it; `live` counts objects alive to catch leaks and double
-// destruction.
-struct throwing {
-  static inline int countdown = 0;  // 0: never throws
-  static inline int live = 0;
-
-  static void arm(int n) { countdown = n; }
-  static void maybe_throw() {
-    if (countdown != 0 && --countdown == 0) throw std::runtime_error("throwing: armed construction");
-  }
-
-  int value = 0;
-
-  throwing() {
-    maybe_throw();
-    ++live;
-  }
-  explicit throwing(int v) : value(v) {
-    maybe_throw();
-    ++live;
-  }
-  throwing(const throwing& other) : value(other.value) {
-    maybe_throw();
-    ++live;
-  }
-  throwing& operator=(const throwing& other) {
-    maybe_throw();
-    value = other.value;
-    return *this;
-  }
-  ~throwing() { --live; }
-  friend bool operator==(const throwing& a, const throwing& b) { return a.value == b.value; }
-};
-
-class ThrowingElements : public ::testing::Test {
- protected:
-  void SetUp() override {
-    throwing::countdown = 0;
-    throwing::live = 0;
-  }
-  void TearDown() override {
-    throwing::countdown = 0;
-    EXPECT_EQ(throwing::live, 0) << "an element leaked or was destroyed twice";
-  }
-};
+using testing::throwing;
+using ThrowingElements = testing::ThrowingElements;
 
 tensor_buffer<float> iota_buffer(const tensor_shape& shape, std::pmr::memory_resource* r) {
   tensor_buffer<float> t(shape, r);

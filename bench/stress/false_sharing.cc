@@ -48,10 +48,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int n = static_cast<int>(rest.size());
-  reject_unknown(n, rest.data(), {"threads", "rounds", "writes", "size", "seed"});
-  const std::size_t threads = arg(n, rest.data(), "threads", 4), rounds = arg(n, rest.data(), "rounds", 2000);
-  const std::size_t writes = arg(n, rest.data(), "writes", 2000), size = arg(n, rest.data(), "size", 8);
-  const std::size_t seed = arg(n, rest.data(), "seed", 1);
+  const options o(n, rest.data(), {{"threads", 4}, {"rounds", 2000}, {"writes", 2000}, {"size", 8}, {"seed", 1}});
+  const std::size_t threads = o["threads"], rounds = o["rounds"], writes = o["writes"], size = o["size"];
+  const std::size_t seed = o["seed"];
   std::vector<unsigned char*> given(threads, nullptr);
   if (mode == "passive") {
     for (std::size_t t = 0; t < threads; ++t) {

@@ -45,10 +45,9 @@ void replace(slot& s, rng& r, const params& p, std::uint64_t& sum) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  reject_unknown(argc, argv, {"threads", "rounds", "slots", "ops", "min", "max", "seed"});
-  const size_range range = sizes(argc, argv, 8, 512);
-  const params p{arg(argc, argv, "threads", 4), arg(argc, argv, "rounds", 20), arg(argc, argv, "slots", 2000),
-                 arg(argc, argv, "ops", 20000),  range.min, range.max, arg(argc, argv, "seed", 1)};
+  const options o(argc, argv, {{"min", 8}, {"max", 512}, {"threads", 4}, {"rounds", 20}, {"slots", 2000},
+                               {"ops", 20000}, {"seed", 1}});
+  const params p{o["threads"], o["rounds"], o["slots"], o["ops"], o["min"], o["max"], o["seed"]};
   std::vector<std::vector<slot>> arrays(p.threads, std::vector<slot>(p.slots));
   std::vector<std::uint64_t> sums(p.threads, 0);  // one per array, so the total is order-free
   for (std::size_t a = 0; a < p.threads; ++a) {

@@ -57,10 +57,9 @@ class bounded_queue {
 }  // namespace
 
 int main(int argc, char** argv) {
-  reject_unknown(argc, argv, {"pairs", "messages", "queue", "min", "max", "seed"});
-  const std::size_t pairs = arg(argc, argv, "pairs", 2), messages = arg(argc, argv, "messages", 60000);
-  const std::size_t queue = arg(argc, argv, "queue", 64), seed = arg(argc, argv, "seed", 1);
-  const auto [min, max] = sizes(argc, argv, 16, 4096);
+  const options o(argc, argv, {{"pairs", 2}, {"messages", 60000}, {"queue", 64}, {"seed", 1}, {"min", 16}, {"max", 4096}});
+  const std::size_t pairs = o["pairs"], messages = o["messages"], queue = o["queue"], seed = o["seed"];
+  const std::size_t min = o["min"], max = o["max"];
   std::vector<std::unique_ptr<bounded_queue>> queues;
   for (std::size_t i = 0; i < pairs; ++i) queues.push_back(std::make_unique<bounded_queue>(queue));
   std::vector<std::uint64_t> sums(pairs, 0);

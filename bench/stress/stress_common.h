@@ -1,4 +1,4 @@
-// What the stress programs share: a seeded generator, block filling and checking, argument parsing
+// What the stress programs share: a seeded generator, block filling and checking, option parsing
 // and the checksum line the output check compares. Each program uses only malloc/free or
 // new/delete, so any allocator given by LD_PRELOAD serves it; none depends on timing or scheduling:
 // its output is a function of its arguments alone.
@@ -10,6 +10,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace allocbench::stress {
 
@@ -62,51 +64,80 @@ inline std::uint64_t check_block(const unsigned char* p, std::size_t size, std::
   return tag * 0x100000001b3ull + size;
 }
 
-// --name=value arguments with defaults; anything else is a usage error (exit status 2).
-inline std::size_t arg(int argc, char** argv, const char* name, std::size_t fallback) {
-  const std::size_t n = std::strlen(name);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--", 2) == 0 && std::strncmp(argv[i] + 2, name, n) == 0 && argv[i][2 + n] == '=') {
-      char* end = nullptr;
-      const unsigned long long v = std::strtoull(argv[i] + 3 + n, &end, 10);
-      if (end == argv[i] + 3 + n || *end != '\0' || v == 0) {
-        std::fprintf(stderr, "%s: --%s must be a positive integer, got '%s'\n", argv[0], name, argv[i] + 3 + n);
-        std::exit(2);
+// A program's --name=value options, each declared once with its default, in the order their values
+// are checked. An argument that is none of them is a usage error (exit status 2), reported before any
+// value; so is a value that is not a positive integer, and --min above --max when both are declared
+// (checked as soon as max is read, so in the declared order too).
+class options {
+ public:
+  struct option {
+    const char* name;
+    std::size_t fallback;
+  };
+
+  options(int argc, char** argv, std::initializer_list<option> declared) : program_(argv[0]) {
+    for (int i = 1; i < argc; ++i) {
+      bool known = false;
+      for (const option& o : declared) known = known || value_text(argv[i], o.name) != nullptr;
+      if (!known) usage_error("unknown argument '" + std::string(argv[i]) + "'");
+    }
+    for (const option& o : declared) {
+      std::size_t v = o.fallback;
+      for (int i = 1; i < argc; ++i) {
+        if (const char* text = value_text(argv[i], o.name)) {
+          v = parse(o.name, text);
+          break;  // the first one given counts
+        }
       }
-      return static_cast<std::size_t>(v);
+      values_.push_back({o.name, v});
+      if (std::strcmp(o.name, "max") == 0 && has("min") && (*this)["min"] > v) {
+        usage_error("--min must not exceed --max");
+      }
     }
   }
-  return fallback;
-}
 
-// Rejects arguments that are not among `names` (a typo must not silently run the defaults).
-inline void reject_unknown(int argc, char** argv, std::initializer_list<const char*> names) {
-  for (int i = 1; i < argc; ++i) {
-    bool known = false;
-    for (const char* n : names) {
-      const std::size_t len = std::strlen(n);
-      known = known || (std::strncmp(argv[i], "--", 2) == 0 && std::strncmp(argv[i] + 2, n, len) == 0 &&
-                        argv[i][2 + len] == '=');
+  // The value of a declared option; a name not declared is the program's own bug (exit status 2).
+  std::size_t operator[](const char* name) const {
+    for (const auto& [n, v] : values_) {
+      if (std::strcmp(n, name) == 0) return v;
     }
-    if (!known) {
-      std::fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], argv[i]);
-      std::exit(2);
-    }
+    usage_error("no option --" + std::string(name) + " declared");
   }
-}
 
-// --min=B and --max=B, the block sizes a program draws from; min > max is a usage error (exit 2).
-struct size_range {
-  std::size_t min, max;
-};
-inline size_range sizes(int argc, char** argv, std::size_t default_min, std::size_t default_max) {
-  const size_range r{arg(argc, argv, "min", default_min), arg(argc, argv, "max", default_max)};
-  if (r.min > r.max) {
-    std::fprintf(stderr, "%s: --min must not exceed --max\n", argv[0]);
+ private:
+  bool has(const char* name) const {
+    for (const auto& [n, v] : values_) {
+      if (std::strcmp(n, name) == 0) return true;
+    }
+    return false;
+  }
+
+  // The value part of `argument` when it is --name=value, else nullptr.
+  static const char* value_text(const char* argument, const char* name) {
+    const std::size_t n = std::strlen(name);
+    if (std::strncmp(argument, "--", 2) != 0 || std::strncmp(argument + 2, name, n) != 0 || argument[2 + n] != '=') {
+      return nullptr;
+    }
+    return argument + 3 + n;
+  }
+
+  std::size_t parse(const char* name, const char* text) const {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || v == 0) {
+      usage_error("--" + std::string(name) + " must be a positive integer, got '" + text + "'");
+    }
+    return static_cast<std::size_t>(v);
+  }
+
+  [[noreturn]] void usage_error(const std::string& what) const {
+    std::fprintf(stderr, "%s: %s\n", program_, what.c_str());
     std::exit(2);
   }
-  return r;
-}
+
+  const char* program_;
+  std::vector<std::pair<const char*, std::size_t>> values_;
+};
 
 // The line every stress program ends with; the runner compares it across allocators.
 inline void print_checksum(const char* program, std::uint64_t checksum) {

@@ -26,10 +26,9 @@ struct block {
 }  // namespace
 
 int main(int argc, char** argv) {
-  reject_unknown(argc, argv, {"waves", "threads", "blocks", "min", "max", "seed"});
-  const std::size_t waves = arg(argc, argv, "waves", 60), threads = arg(argc, argv, "threads", 4);
-  const std::size_t blocks = arg(argc, argv, "blocks", 3000), seed = arg(argc, argv, "seed", 1);
-  const auto [min, max] = sizes(argc, argv, 8, 2048);
+  const options o(argc, argv, {{"waves", 60}, {"threads", 4}, {"blocks", 3000}, {"seed", 1}, {"min", 8}, {"max", 2048}});
+  const std::size_t waves = o["waves"], threads = o["threads"], blocks = o["blocks"], seed = o["seed"];
+  const std::size_t min = o["min"], max = o["max"];
   std::vector<std::vector<block>> handoff(threads), next(threads);
   std::vector<std::uint64_t> sums(threads, 0);  // per handoff slot of the wave that consumes it
   for (std::size_t w = 0; w < waves; ++w) {

@@ -1,7 +1,8 @@
 // A program that uses AllocatorBench as a user would: the `scalable` preset behind a std::pmr::vector
 // and a std::pmr::map, on the main thread and on a second one (each gets its own thread cache), and a
 // check that stats() counted every block and that all came back. Exits 0 when all holds.
-// The same file in each of examples/*_consumer/ (tools/test_consumers.sh compares them).
+// The one source of all three examples: examples/cmake_consumer and examples/pkgconfig_consumer build
+// this file too (this one lives here because a Bazel workspace sees only files below it).
 #include <cstdio>
 #include <map>
 #include <memory_resource>

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <limits>
@@ -97,6 +98,31 @@ void expect_exact_peak_on_one_thread(Resource& r) {
   s = r.stats();
   EXPECT_EQ(s.live_bytes, 0u);
   EXPECT_EQ(s.peak_live_bytes, 55 * kBlock);
+}
+
+// ---- Release ---------------------------------------------------------------------------------------
+
+// r.release() with blocks still live (`allocations` made in all): every byte goes back to `up`, the
+// live figures and bytes held drop to zero (per class too) while the totals survive, and r then serves
+// a block of `bytes` from fresh memory (one new upstream block).
+template <class Resource>
+void expect_release_returns_everything(Resource& r, const test_upstream& up, std::uint64_t allocations,
+                                       std::size_t bytes) {
+  r.release();
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.bytes_held, 0u);
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.allocations, allocations);  // totals survive release
+  for (const class_stats& c : s.classes) {
+    EXPECT_EQ(c.bytes_held, 0u) << c.name;
+    EXPECT_EQ(c.live_blocks, 0u) << c.name;
+  }
+  void* p = r.allocate(bytes, 8);
+  EXPECT_EQ(up.outstanding_blocks(), 1u);
+  std::memset(p, 1, bytes);
+  r.deallocate(p, bytes, 8);
 }
 
 // ---- Checked mode: bad frees -----------------------------------------------------------------------

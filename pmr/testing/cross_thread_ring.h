@@ -16,6 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "pmr/resource_stats.h"
+#include "pmr/testing/test_upstream.h"
+
 namespace allocbench::testing {
 
 // `threads` threads allocate `per_thread` blocks each, of size_of(t, i) bytes (alignment 8) for the
@@ -81,6 +84,37 @@ std::uint64_t run_cross_thread_ring(std::pmr::memory_resource& r, int threads, i
     for (const tagged_block& b : box.blocks) check_and_free(b);
   }
   return requested;
+}
+
+// The figures after run_cross_thread_ring on r: `allocations` made and as many freed, nothing live,
+// `requested` bytes asked for in all, and r holding exactly what it took from `up`.
+inline void expect_ring_totals(const resource_stats& s, const test_upstream& up, std::uint64_t allocations,
+                               std::uint64_t requested) {
+  EXPECT_EQ(s.allocations, allocations);
+  EXPECT_EQ(s.deallocations, s.allocations);
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.live_requested_bytes, 0u);
+  EXPECT_EQ(s.live_usable_bytes, 0u);
+  EXPECT_EQ(s.total_requested_bytes, requested);
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+}
+
+// `threads` threads, released together behind a latch so that their refills overlap as much as they
+// can, each allocate `per_thread` blocks of bytes_of(t) bytes (alignment 8), then free them.
+template <class BytesOf>
+void run_simultaneous_batches(std::pmr::memory_resource& r, std::size_t threads, int per_thread, BytesOf bytes_of) {
+  std::latch start(static_cast<std::ptrdiff_t>(threads));
+  std::vector<std::thread> workers;
+  for (std::size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      start.arrive_and_wait();
+      const std::size_t bytes = bytes_of(t);
+      std::vector<void*> blocks;
+      for (int i = 0; i < per_thread; ++i) blocks.push_back(r.allocate(bytes, 8));
+      for (void* p : blocks) r.deallocate(p, bytes, 8);
+    });
+  }
+  for (std::thread& w : workers) w.join();
 }
 
 }  // namespace allocbench::testing

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pmr/resource_stats.h"
+#include "pmr/testing/test_upstream.h"
 
 namespace allocbench::testing {
 
@@ -136,5 +137,19 @@ class model_checker {
   std::uint64_t deallocations_ = 0;
   std::uint64_t live_requested_ = 0;
 };
+
+// Runs `m` on r under a model checker, which then frees what is left; r must hold no live block and
+// exactly what it took from `up`. Returns r's figures for checks of the resource's own.
+template <class Resource>
+resource_stats run_model_until_empty(Resource& r, const test_upstream& up, const model_options& m) {
+  {
+    model_checker checker(r, [&] { return r.stats(); });
+    checker.run(m);
+  }
+  const resource_stats s = r.stats();
+  EXPECT_EQ(s.live_blocks, 0u);
+  EXPECT_EQ(s.bytes_held, up.outstanding_bytes());
+  return s;
+}
 
 }  // namespace allocbench::testing
