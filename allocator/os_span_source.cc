@@ -51,6 +51,36 @@ std::size_t os_span_source::bytes_kept_resident() const {
   return kept_bytes_;
 }
 
+void os_span_source::set_clock(resident_allowance::clock_fn clock) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  allowance_.set_clock(clock);
+}
+
+os_span_source::excess_spans os_span_source::take_excess_locked() noexcept {
+  excess_spans out;
+  std::size_t excess = allowance_.excess(kept_bytes_);
+  for (std::size_t index = kCarvedSizes; index-- > 0 && excess > 0 && out.count < kTrimBatch;) {
+    const std::size_t size = std::size_t(4096) << index;
+    std::vector<void*>& kept = kept_[index];
+    while (!kept.empty() && excess > 0 && out.count < kTrimBatch) {
+      out.span[out.count] = kept.back();
+      out.bytes[out.count++] = size;
+      kept.pop_back();
+      kept_bytes_ -= size;
+      excess = excess > size ? excess - size : 0;
+    }
+  }
+  return out;
+}
+
+void os_span_source::give_excess_back(excess_spans excess) noexcept {
+  while (excess.count > 0) {
+    for (std::size_t i = 0; i < excess.count; ++i) give_pages_back(excess.span[i], excess.bytes[i]);
+    std::lock_guard<std::mutex> lock(mutex_);
+    excess = take_excess_locked();
+  }
+}
+
 std::size_t os_span_source::release_resident() noexcept {
   std::size_t released = 0;
   for (std::size_t index = 0; index < kCarvedSizes; ++index) {
@@ -115,18 +145,26 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
     return p;
   }
   const std::size_t index = index_of(size);
+  void* p = nullptr;
+  excess_spans excess;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (void* p = take_locked(size, index)) {
+    if ((p = take_locked(size, index)) != nullptr) {
       bytes_out_ += size;
-      return p;
+      allowance_.taken(size);
+      // A fresh span raises bytes out: kept spans of other sizes may now stand past the peak.
+      excess = take_excess_locked();
     }
+  }
+  if (p != nullptr) {
+    give_excess_back(excess);
+    return p;
   }
   // A new region, mapped outside the lock. Another thread may have added one meanwhile: the rest of
   // the region being carved is then left as unused address space.
   char* base = static_cast<char*>(map_kernel_pages(kRegionBytes, true));
   if (base == nullptr) throw std::bad_alloc();
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   if (regions_.size() == regions_.capacity()) {
     try {
       regions_.reserve(regions_.size() + 1);
@@ -138,8 +176,12 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
   regions_.push_back(region{base, kRegionBytes});
   bump_ = base;
   end_ = base + kRegionBytes;
-  void* p = take_locked(size, index);  // size <= kRegionBytes / 8 always fits a fresh region
+  p = take_locked(size, index);  // size <= kRegionBytes / 8 always fits a fresh region
   bytes_out_ += size;
+  allowance_.taken(size);
+  excess = take_excess_locked();
+  lock.unlock();
+  give_excess_back(excess);
   return p;
 }
 
@@ -152,22 +194,27 @@ void os_span_source::do_deallocate(void* p, std::size_t bytes, std::size_t align
     bytes_out_ -= size;
     return;
   }
+  bool kept = false;
+  excess_spans excess;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     bytes_out_ -= size;
-    if (kept_bytes_ + size <= keep_resident_) {
+    allowance_.given(size);
+    if (allowance_.may_keep(kept_bytes_, size)) {
       // Kept with its pages. push_back may throw only when the list must grow: the span then goes
       // the other way.
       try {
         kept_[index_of(size)].push_back(p);
         kept_bytes_ += size;
-        return;
+        kept = true;
       } catch (const std::bad_alloc&) {
       }
     }
+    excess = take_excess_locked();  // the peak may have decayed since the last call
   }
   // The pages go back now; the range stays ours and reads as zeros when it is next handed out.
-  give_pages_back(p, size);
+  if (!kept) give_pages_back(p, size);
+  give_excess_back(excess);
 }
 
 }  // namespace allocbench::detail

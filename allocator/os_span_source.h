@@ -8,14 +8,17 @@
 // memory until its spans are used), each span at the next multiple of its size, so nothing sits
 // between spans but address space.
 //
-// A span given back keeps its address range for the next span of that size. Up to
-// keep_resident_bytes of such spans keep their pages, so that a heap whose live bytes swing around a
-// level does not pay a page fault per touched page of every span it takes again (inside a timed
-// allocate: a refill writes the link word of every block it moves); the pages of any span beyond
-// that go back to the kernel at once (madvise MADV_DONTNEED), so resident memory follows the bytes
-// the engine holds within that margin, and such a span reads as zeros when reused.
-// release_resident() gives the kept pages back too. Requests larger than a region's eighth get a mapping of their
-// own, unmapped when given back. The destructor unmaps everything.
+// A span given back keeps its address range for the next span of that size. Such spans keep their
+// pages while the bytes of spans out plus those kept stay under the recent peak of the bytes out, and
+// always up to keep_resident_bytes (resident_allowance.h: the peak halves each second once the heap
+// shrinks), so that a heap whose live bytes swing below a level and back does not pay a page fault per
+// touched page of every span it takes again (inside a timed allocate: a refill writes the link word
+// of every block it moves). The pages of any span beyond that go back to the kernel at once (madvise
+// MADV_DONTNEED), and kept spans past a decayed peak follow, a batch at a time, when the next span is
+// taken or given: resident memory stays within the recent peak of what the engine holds, and such a
+// span reads as zeros when reused. release_resident() gives the kept pages back too. Requests larger
+// than a region's eighth get a mapping of their own, unmapped when given back. The destructor unmaps
+// everything.
 //
 // One mutex guards the regions and the lists of free spans: it is taken only when a central list
 // fetches or returns a whole span (the refill path, never the thread caches' fast path), for a few
@@ -27,6 +30,8 @@
 #include <mutex>
 #include <vector>
 
+#include "allocator/resident_allowance.h"
+
 namespace allocbench::detail {
 
 class os_span_source final : public std::pmr::memory_resource {
@@ -35,12 +40,15 @@ class os_span_source final : public std::pmr::memory_resource {
   static constexpr std::size_t kRegionBytes = std::size_t(32) << 20;
   static constexpr std::size_t kMaxCarvedBytes = kRegionBytes / 8;
 
-  // What spans given back may keep resident by default: a few spans of each large class, against
-  // tens of MiB a multi-threaded heap holds.
+  // What spans given back may always keep resident by default (a few spans of each large class),
+  // and how many kept spans lose their pages per hold of the lock when a peak decays.
   static constexpr std::size_t kDefaultKeepResidentBytes = std::size_t(2) << 20;
+  static constexpr std::size_t kTrimBatch = 16;
 
-  explicit os_span_source(std::size_t keep_resident_bytes = kDefaultKeepResidentBytes) noexcept
-      : keep_resident_(keep_resident_bytes) {}
+  // up_to_peak = false: given-back spans keep pages up to keep_resident_bytes only.
+  explicit os_span_source(std::size_t keep_resident_bytes = kDefaultKeepResidentBytes,
+                          bool up_to_peak = true) noexcept
+      : allowance_(keep_resident_bytes, up_to_peak) {}
   ~os_span_source() override;
   os_span_source(const os_span_source&) = delete;
   os_span_source& operator=(const os_span_source&) = delete;
@@ -49,8 +57,11 @@ class os_span_source final : public std::pmr::memory_resource {
   std::size_t bytes_out() const;
   // Address space mapped now (regions and own mappings).
   std::size_t bytes_mapped() const;
-  // Bytes of given-back spans whose pages are kept (at most keep_resident_bytes).
+  // Bytes of given-back spans whose pages are kept (at most the larger of keep_resident_bytes and
+  // the recent peak of bytes out less the bytes out now).
   std::size_t bytes_kept_resident() const;
+  // Tests: the allowance's clock (milliseconds), moved by hand.
+  void set_clock(resident_allowance::clock_fn clock);
   // Gives the pages of every kept span back to the kernel; returns how many bytes.
   std::size_t release_resident() noexcept;
 
@@ -74,6 +85,16 @@ class os_span_source final : public std::pmr::memory_resource {
   void* take_locked(std::size_t bytes, std::size_t index);
   // Not under mutex_: madvises the span's pages away, then lists it among the spans without pages.
   void give_pages_back(void* p, std::size_t size) noexcept;
+  // Kept spans past the allowance, at most kTrimBatch, largest first.
+  struct excess_spans {
+    void* span[kTrimBatch];
+    std::size_t bytes[kTrimBatch];
+    std::size_t count = 0;
+  };
+  // Under mutex_: unlinks them from kept_.
+  excess_spans take_excess_locked() noexcept;
+  // Not under mutex_: gives their pages back, then takes the next batch while any is left.
+  void give_excess_back(excess_spans excess) noexcept;
 
   mutable std::mutex mutex_;
   std::vector<region> regions_;  // every region; the last one is carved from
@@ -82,7 +103,7 @@ class os_span_source final : public std::pmr::memory_resource {
   // Spans given back, by size: those whose pages are kept, and those whose pages went back.
   std::vector<void*> kept_[kCarvedSizes];
   std::vector<void*> free_[kCarvedSizes];
-  const std::size_t keep_resident_;
+  resident_allowance allowance_;  // of carved spans
   std::size_t kept_bytes_ = 0;
   std::size_t own_mapped_ = 0;              // bytes of the own mappings of large requests
   std::size_t bytes_out_ = 0;

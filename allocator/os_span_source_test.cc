@@ -47,7 +47,7 @@ TEST(OsSpanSource, SpansAreAlignedToTheirSizeAndDistinct) {
 // The point of the source: a span given back leaves no resident page behind (an aligned operator new
 // would keep them), and the next span of that size reuses the range, zeroed.
 TEST(OsSpanSource, GivenBackSpansLeaveNoResidentPagesAndComeBackZeroed) {
-  os_span_source source(0);  // keeps no page
+  os_span_source source(0, false);  // keeps no page
   void* p = source.allocate(kSpan, kSpan);
   std::memset(p, 0xcd, kSpan);
   EXPECT_EQ(resident_pages(p, kSpan), kSpan / 4096);
@@ -60,10 +60,10 @@ TEST(OsSpanSource, GivenBackSpansLeaveNoResidentPagesAndComeBackZeroed) {
   source.deallocate(again, kSpan, kSpan);
 }
 
-// Up to keep_resident_bytes of given-back spans keep their pages (no fault on reuse); the next one
-// does not, and release_resident() gives the kept ones back.
+// Without the peak, up to keep_resident_bytes of given-back spans keep their pages (no fault on
+// reuse); the next one does not, and release_resident() gives the kept ones back.
 TEST(OsSpanSource, KeepsPagesOfGivenBackSpansUpToItsBound) {
-  os_span_source source(2 * kSpan);
+  os_span_source source(2 * kSpan, false);
   std::vector<void*> spans;
   for (int i = 0; i < 3; ++i) {
     spans.push_back(source.allocate(kSpan, kSpan));
@@ -83,6 +83,66 @@ TEST(OsSpanSource, KeepsPagesOfGivenBackSpansUpToItsBound) {
   EXPECT_EQ(source.bytes_kept_resident(), 0u);
   EXPECT_EQ(resident_pages(spans[0], kSpan), 0u);
   EXPECT_EQ(resident_pages(spans[1], kSpan), 0u);
+}
+
+std::uint64_t g_now_ms = 1000000;
+std::uint64_t test_clock() noexcept { return g_now_ms; }
+
+std::vector<void*> take_written(os_span_source& source, std::size_t n, std::size_t bytes) {
+  std::vector<void*> spans;
+  for (std::size_t i = 0; i < n; ++i) {
+    spans.push_back(source.allocate(bytes, bytes));
+    std::memset(spans.back(), 0x3c, bytes);
+  }
+  return spans;
+}
+
+std::size_t resident_pages_of(const std::vector<void*>& spans, std::size_t bytes) {
+  std::size_t n = 0;
+  for (void* p : spans) n += resident_pages(p, bytes);
+  return n;
+}
+
+// The default: spans given back under the recent peak of bytes out keep their pages (a heap that
+// frees a third of its blocks and allocates them again faults nothing back in); once the heap stays
+// small the peak halves each second, and the next call gives the pages past it back, down to the
+// floor.
+TEST(OsSpanSource, KeepsPagesUpToThePeakOfSpansInUseWhileThePeakDecays) {
+  const std::size_t floor = 4 * kSpan;
+  os_span_source source(floor);
+  source.set_clock(&test_clock);
+  const std::size_t n = 16;
+  std::vector<void*> spans = take_written(source, n, kSpan);
+  for (void* p : spans) source.deallocate(p, kSpan, kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), n * kSpan);
+  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 4096);
+
+  g_now_ms += 1000;  // one halving: 16 spans -> 8
+  source.deallocate(source.allocate(kSpan, kSpan), kSpan, kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), n * kSpan / 2);
+  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 2 / 4096);
+
+  g_now_ms += 5000;  // far below the floor: the floor stays
+  source.deallocate(source.allocate(kSpan, kSpan), kSpan, kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), floor);
+  EXPECT_EQ(resident_pages_of(spans, kSpan), floor / 4096);
+  EXPECT_EQ(source.release_resident(), floor);
+}
+
+// Kept spans of one size do not stand beside new spans of another past the peak.
+TEST(OsSpanSource, NewSpansOfAnotherSizeDoNotStackOnKeptOnesPastThePeak) {
+  const std::size_t floor = 4 * kSpan;
+  os_span_source source(floor);
+  source.set_clock(&test_clock);
+  const std::size_t n = 16;
+  std::vector<void*> small = take_written(source, n, kSpan);
+  for (void* p : small) source.deallocate(p, kSpan, kSpan);
+  ASSERT_EQ(source.bytes_kept_resident(), n * kSpan);
+  std::vector<void*> large = take_written(source, n / 4, 4 * kSpan);
+  EXPECT_EQ(source.bytes_out(), n * kSpan);
+  EXPECT_EQ(source.bytes_kept_resident(), floor);
+  EXPECT_EQ(resident_pages_of(small, kSpan), floor / 4096);
+  for (void* p : large) source.deallocate(p, 4 * kSpan, 4 * kSpan);
 }
 
 TEST(OsSpanSource, SpansLargerThanACarvedOneGetTheirOwnMapping) {
