@@ -57,12 +57,13 @@ void os_span_source::set_clock(resident_allowance::clock_fn clock) {
 }
 
 os_span_source::excess_spans os_span_source::take_excess_locked() noexcept {
+  constexpr std::size_t kBatch = resident_allowance::kTrimBatch;
   excess_spans out;
   std::size_t excess = allowance_.excess(kept_bytes_);
-  for (std::size_t index = kCarvedSizes; index-- > 0 && excess > 0 && out.count < kTrimBatch;) {
+  for (std::size_t index = kCarvedSizes; index-- > 0 && excess > 0 && out.count < kBatch;) {
     const std::size_t size = std::size_t(4096) << index;
     std::vector<void*>& kept = kept_[index];
-    while (!kept.empty() && excess > 0 && out.count < kTrimBatch) {
+    while (!kept.empty() && excess > 0 && out.count < kBatch) {
       out.span[out.count] = kept.back();
       out.bytes[out.count++] = size;
       kept.pop_back();
@@ -71,6 +72,13 @@ os_span_source::excess_spans os_span_source::take_excess_locked() noexcept {
     }
   }
   return out;
+}
+
+os_span_source::excess_spans os_span_source::hand_out_locked(std::size_t size) noexcept {
+  bytes_out_ += size;
+  allowance_.taken(size);
+  // A fresh span raises bytes out: kept spans of other sizes may now stand past the peak.
+  return take_excess_locked();
 }
 
 void os_span_source::give_excess_back(excess_spans excess) noexcept {
@@ -149,12 +157,7 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
   excess_spans excess;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if ((p = take_locked(size, index)) != nullptr) {
-      bytes_out_ += size;
-      allowance_.taken(size);
-      // A fresh span raises bytes out: kept spans of other sizes may now stand past the peak.
-      excess = take_excess_locked();
-    }
+    if ((p = take_locked(size, index)) != nullptr) excess = hand_out_locked(size);
   }
   if (p != nullptr) {
     give_excess_back(excess);
@@ -177,9 +180,7 @@ void* os_span_source::do_allocate(std::size_t bytes, std::size_t alignment) {
   bump_ = base;
   end_ = base + kRegionBytes;
   p = take_locked(size, index);  // size <= kRegionBytes / 8 always fits a fresh region
-  bytes_out_ += size;
-  allowance_.taken(size);
-  excess = take_excess_locked();
+  excess = hand_out_locked(size);
   lock.unlock();
   give_excess_back(excess);
   return p;

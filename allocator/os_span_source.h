@@ -40,10 +40,8 @@ class os_span_source final : public std::pmr::memory_resource {
   static constexpr std::size_t kRegionBytes = std::size_t(32) << 20;
   static constexpr std::size_t kMaxCarvedBytes = kRegionBytes / 8;
 
-  // What spans given back may always keep resident by default (a few spans of each large class),
-  // and how many kept spans lose their pages per hold of the lock when a peak decays.
+  // What spans given back may always keep resident by default: a few spans of each large class.
   static constexpr std::size_t kDefaultKeepResidentBytes = std::size_t(2) << 20;
-  static constexpr std::size_t kTrimBatch = 16;
 
   // up_to_peak = false: given-back spans keep pages up to keep_resident_bytes only.
   explicit os_span_source(std::size_t keep_resident_bytes = kDefaultKeepResidentBytes,
@@ -85,14 +83,16 @@ class os_span_source final : public std::pmr::memory_resource {
   void* take_locked(std::size_t bytes, std::size_t index);
   // Not under mutex_: madvises the span's pages away, then lists it among the spans without pages.
   void give_pages_back(void* p, std::size_t size) noexcept;
-  // Kept spans past the allowance, at most kTrimBatch, largest first.
+  // Kept spans past the allowance, at most resident_allowance::kTrimBatch, largest first.
   struct excess_spans {
-    void* span[kTrimBatch];
-    std::size_t bytes[kTrimBatch];
+    void* span[resident_allowance::kTrimBatch];
+    std::size_t bytes[resident_allowance::kTrimBatch];
     std::size_t count = 0;
   };
   // Under mutex_: unlinks them from kept_.
   excess_spans take_excess_locked() noexcept;
+  // Under mutex_: counts a span of `size` handed out; the kept spans it puts past the allowance.
+  excess_spans hand_out_locked(std::size_t size) noexcept;
   // Not under mutex_: gives their pages back, then takes the next batch while any is left.
   void give_excess_back(excess_spans excess) noexcept;
 

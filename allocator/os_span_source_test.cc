@@ -12,19 +12,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pmr/testing/resident_pages.h"
+
 namespace allocbench::detail {
 namespace {
 
-constexpr std::size_t kSpan = 64 * 1024;
+using allocbench::testing::resident_page_count;
 
-// How many of the pages of [p, p + bytes) are resident now.
-std::size_t resident_pages(void* p, std::size_t bytes) {
-  std::vector<unsigned char> flags(bytes / 4096);
-  EXPECT_EQ(::mincore(p, bytes, flags.data()), 0);
-  std::size_t n = 0;
-  for (unsigned char f : flags) n += f & 1;
-  return n;
-}
+constexpr std::size_t kSpan = 64 * 1024;
 
 bool aligned(void* p, std::size_t a) { return reinterpret_cast<std::uintptr_t>(p) % a == 0; }
 
@@ -50,9 +45,9 @@ TEST(OsSpanSource, GivenBackSpansLeaveNoResidentPagesAndComeBackZeroed) {
   os_span_source source(0, false);  // keeps no page
   void* p = source.allocate(kSpan, kSpan);
   std::memset(p, 0xcd, kSpan);
-  EXPECT_EQ(resident_pages(p, kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_page_count(p, kSpan), kSpan / 4096);
   source.deallocate(p, kSpan, kSpan);
-  EXPECT_EQ(resident_pages(p, kSpan), 0u);
+  EXPECT_EQ(resident_page_count(p, kSpan), 0u);
   void* again = source.allocate(kSpan, kSpan);
   EXPECT_EQ(again, p);
   const auto* bytes = static_cast<const unsigned char*>(again);
@@ -71,9 +66,9 @@ TEST(OsSpanSource, KeepsPagesOfGivenBackSpansUpToItsBound) {
   }
   for (void* p : spans) source.deallocate(p, kSpan, kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), 2 * kSpan);
-  EXPECT_EQ(resident_pages(spans[0], kSpan), kSpan / 4096);
-  EXPECT_EQ(resident_pages(spans[1], kSpan), kSpan / 4096);
-  EXPECT_EQ(resident_pages(spans[2], kSpan), 0u);
+  EXPECT_EQ(resident_page_count(spans[0], kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_page_count(spans[1], kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_page_count(spans[2], kSpan), 0u);
   // A kept span is reused first, pages and all.
   void* again = source.allocate(kSpan, kSpan);
   EXPECT_EQ(again, spans[1]);
@@ -81,8 +76,8 @@ TEST(OsSpanSource, KeepsPagesOfGivenBackSpansUpToItsBound) {
   source.deallocate(again, kSpan, kSpan);
   EXPECT_EQ(source.release_resident(), 2 * kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), 0u);
-  EXPECT_EQ(resident_pages(spans[0], kSpan), 0u);
-  EXPECT_EQ(resident_pages(spans[1], kSpan), 0u);
+  EXPECT_EQ(resident_page_count(spans[0], kSpan), 0u);
+  EXPECT_EQ(resident_page_count(spans[1], kSpan), 0u);
 }
 
 std::uint64_t g_now_ms = 1000000;
@@ -97,12 +92,6 @@ std::vector<void*> take_written(os_span_source& source, std::size_t n, std::size
   return spans;
 }
 
-std::size_t resident_pages_of(const std::vector<void*>& spans, std::size_t bytes) {
-  std::size_t n = 0;
-  for (void* p : spans) n += resident_pages(p, bytes);
-  return n;
-}
-
 // The default: spans given back under the recent peak of bytes out keep their pages (a heap that
 // frees a third of its blocks and allocates them again faults nothing back in); once the heap stays
 // small the peak halves each second, and the next call gives the pages past it back, down to the
@@ -115,17 +104,17 @@ TEST(OsSpanSource, KeepsPagesUpToThePeakOfSpansInUseWhileThePeakDecays) {
   std::vector<void*> spans = take_written(source, n, kSpan);
   for (void* p : spans) source.deallocate(p, kSpan, kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), n * kSpan);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), n * kSpan / 4096);
 
   g_now_ms += 1000;  // one halving: 16 spans -> 8
   source.deallocate(source.allocate(kSpan, kSpan), kSpan, kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), n * kSpan / 2);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 2 / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), n * kSpan / 2 / 4096);
 
   g_now_ms += 5000;  // far below the floor: the floor stays
   source.deallocate(source.allocate(kSpan, kSpan), kSpan, kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), floor);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), floor / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), floor / 4096);
   EXPECT_EQ(source.release_resident(), floor);
 }
 
@@ -141,7 +130,7 @@ TEST(OsSpanSource, NewSpansOfAnotherSizeDoNotStackOnKeptOnesPastThePeak) {
   std::vector<void*> large = take_written(source, n / 4, 4 * kSpan);
   EXPECT_EQ(source.bytes_out(), n * kSpan);
   EXPECT_EQ(source.bytes_kept_resident(), floor);
-  EXPECT_EQ(resident_pages_of(small, kSpan), floor / 4096);
+  EXPECT_EQ(resident_page_count(small, kSpan), floor / 4096);
   for (void* p : large) source.deallocate(p, 4 * kSpan, 4 * kSpan);
 }
 

@@ -33,6 +33,9 @@ class resident_allowance {
  public:
   using clock_fn = std::uint64_t (*)() noexcept;
   static constexpr std::uint64_t kDecayMs = 1000;
+  // Kept spans an owner gives back per hold of its lock when some are past the allowance (the rest
+  // at the next hold): the lock is never held for a long trim.
+  static constexpr std::size_t kTrimBatch = 16;
 
   constexpr resident_allowance(std::size_t floor_bytes, bool up_to_peak) noexcept
       : floor_(floor_bytes), up_to_peak_(up_to_peak) {}

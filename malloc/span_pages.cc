@@ -85,13 +85,14 @@ void span_pages::put(void* span, std::size_t bytes) noexcept {
 }
 
 span_pages::free_span* span_pages::take_excess() noexcept {
+  constexpr std::size_t kBatch = detail::resident_allowance::kTrimBatch;
   std::size_t excess = allowance_.excess(dirty_bytes_);
   free_span* chain = nullptr;
   std::size_t n = 0;
-  for (unsigned i = kSizes; i-- > 0 && excess > 0 && n < kTrimBatch;) {
+  for (unsigned i = kSizes; i-- > 0 && excess > 0 && n < kBatch;) {
     const std::size_t bytes = std::size_t(1) << (i + kMinShift);
     size_state& s = sizes_[i];
-    while (s.dirty != nullptr && excess > 0 && n < kTrimBatch) {
+    while (s.dirty != nullptr && excess > 0 && n < kBatch) {
       free_span* f = s.dirty;
       s.dirty = f->next;
       __atomic_store_n(&dirty_bytes_, dirty_bytes_ - bytes, __ATOMIC_RELAXED);

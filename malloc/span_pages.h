@@ -33,7 +33,6 @@ class span_pages {
   static constexpr std::size_t kMaxPooledBytes = std::size_t(1) << kMaxShift;
   static constexpr std::size_t kRegionBytes = std::size_t(4) << 20;  // reserved per carve
   static constexpr std::size_t kDirtyBytes = std::size_t(2) << 20;   // kept resident when free, always
-  static constexpr std::size_t kTrimBatch = 16;                      // kept spans released per lock hold
   static constexpr std::size_t kCleanSlots = 4096;                   // released spans kept per size
 
   constexpr span_pages() = default;
@@ -79,7 +78,8 @@ class span_pages {
   static bool pooled(std::size_t bytes) noexcept;
   static unsigned index_of(std::size_t bytes) noexcept;
   void* carve(size_state& s, std::size_t bytes) noexcept;  // under mu_
-  // Under mu_: up to kTrimBatch kept spans past the allowance, unlinked (largest sizes first).
+  // Under mu_: up to resident_allowance::kTrimBatch kept spans past the allowance, unlinked
+  // (largest sizes first).
   free_span* take_excess() noexcept;
   // Not under mu_: gives the pages of a chain from take_excess() back, then lists the spans as
   // released; repeats while spans are past the allowance.

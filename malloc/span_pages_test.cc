@@ -8,21 +8,16 @@
 #include <memory>
 #include <vector>
 
+#include "pmr/testing/resident_pages.h"
+
 namespace allocbench::malloc_detail {
 namespace {
+
+using allocbench::testing::resident_page_count;
 
 constexpr std::size_t kSpan = 64 * 1024;
 
 bool aligned(const void* p, std::size_t a) { return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0; }
-
-// Pages of [p, p + bytes) resident now.
-std::size_t resident_pages(void* p, std::size_t bytes) {
-  std::vector<unsigned char> v(bytes / 4096);
-  EXPECT_EQ(mincore(p, bytes, v.data()), 0);
-  std::size_t n = 0;
-  for (unsigned char c : v) n += c & 1;
-  return n;
-}
 
 // The pool is ~300 KiB of lists: one per test, on the heap.
 std::unique_ptr<span_pages> fresh() { return std::make_unique<span_pages>(); }
@@ -52,7 +47,7 @@ TEST(SpanPagesTest, AGivenBackSpanIsReusedWithItsPagesWhileTheAllowanceLasts) {
   std::memset(p, 0x5a, kSpan);
   pool->put(p, kSpan);
   EXPECT_EQ(pool->dirty_bytes(), kSpan);
-  EXPECT_EQ(resident_pages(p, kSpan), kSpan / 4096);
+  EXPECT_EQ(resident_page_count(p, kSpan), kSpan / 4096);
   EXPECT_EQ(pool->get(kSpan), p);  // the same span, no fault on reuse
   EXPECT_EQ(pool->dirty_bytes(), 0u);
   pool->put(p, kSpan);
@@ -78,12 +73,6 @@ std::vector<void*> take_written(span_pages& pool, std::size_t n, std::size_t byt
   return spans;
 }
 
-std::size_t resident_pages_of(const std::vector<void*>& spans, std::size_t bytes) {
-  std::size_t n = 0;
-  for (void* p : spans) n += resident_pages(p, bytes);
-  return n;
-}
-
 // Live bytes that swing below their peak and back (fragmentation_mix frees a third and allocates it
 // again): the spans emptied on the way down keep their pages, so the way up faults nothing in.
 TEST(SpanPagesTest, SpansGivenBackUnderThePeakKeepTheirPagesAndComeBackWithoutAFault) {
@@ -93,7 +82,7 @@ TEST(SpanPagesTest, SpansGivenBackUnderThePeakKeepTheirPagesAndComeBackWithoutAF
   EXPECT_EQ(pool->peak_bytes(), n * kSpan);
   for (void* p : spans) pool->put(p, kSpan);
   EXPECT_EQ(pool->dirty_bytes(), n * kSpan);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), n * kSpan / 4096);
   const std::size_t reserved = pool->reserved_bytes();
   std::vector<void*> again;
   for (std::size_t i = 0; i < n; ++i) again.push_back(pool->get(kSpan));
@@ -120,12 +109,12 @@ TEST(SpanPagesTest, WhenThePeakDecaysKeptPagesPastItLeaveRssDownToTheFloor) {
   pool->put(pool->get(kSpan), kSpan);
   EXPECT_EQ(pool->peak_bytes(), n * kSpan / 2);
   EXPECT_EQ(pool->dirty_bytes(), n * kSpan / 2);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), n * kSpan / 2 / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), n * kSpan / 2 / 4096);
 
   g_now_ms += 1000;  // below the floor now: the floor stays
   pool->put(pool->get(kSpan), kSpan);
   EXPECT_EQ(pool->dirty_bytes(), span_pages::kDirtyBytes);
-  EXPECT_EQ(resident_pages_of(spans, kSpan), span_pages::kDirtyBytes / 4096);
+  EXPECT_EQ(resident_page_count(spans, kSpan), span_pages::kDirtyBytes / 4096);
 
   // Reused: the kept ones first, then released ones, zero again (the kernel's fresh pages).
   std::vector<void*> again;
@@ -150,7 +139,7 @@ TEST(SpanPagesTest, NewSpansOfAnotherSizeDoNotStackOnKeptOnesPastThePeak) {
   EXPECT_EQ(pool->in_use_bytes(), n * kSpan);
   EXPECT_EQ(pool->peak_bytes(), n * kSpan);
   EXPECT_EQ(pool->dirty_bytes(), span_pages::kDirtyBytes);
-  EXPECT_EQ(resident_pages_of(small, kSpan), span_pages::kDirtyBytes / 4096);
+  EXPECT_EQ(resident_page_count(small, kSpan), span_pages::kDirtyBytes / 4096);
   for (void* p : large) pool->put(p, 2 * kSpan);
 }
 
