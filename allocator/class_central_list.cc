@@ -30,15 +30,16 @@ void class_central_list::give(void* head, std::size_t count) noexcept {
     std::size_t returned = 0;
     {
       counted_lock lock(s.mu, *counters_);
+      // A surplus left by an earlier run that reached kMaxReturned.
+      if (void* span = s.arena.detach_surplus_span()) surplus[returned++] = span;
       // This shard's run: usually the whole chain (a thread flushes what it took from its own shard).
       do {
         void* next = *static_cast<void**>(head);
-        s.arena.give(head);
-        head = next;
-        --count;
-        if (returned < kMaxReturned) {
+        if (s.arena.give(head) && returned < kMaxReturned) [[unlikely]] {
           if (void* span = s.arena.detach_surplus_span()) surplus[returned++] = span;
         }
+        head = next;
+        --count;
       } while (count > 0 && any.shard_of(head) == shard);
     }
     for (std::size_t i = 0; i < returned; ++i) s.arena.return_span(surplus[i]);

@@ -69,8 +69,8 @@ void* span_arena::fetch_span() const {
 }
 
 void span_arena::adopt_span(void* p) noexcept {
-  auto* s = ::new (p) span_header{nullptr, nullptr, nullptr,
-                                  static_cast<std::byte*>(p) + first_offset_ + next_colour_, capacity_, shard_};
+  auto* s = ::new (p) span_header{nullptr, nullptr, nullptr, nullptr,
+                                  static_cast<std::byte*>(p) + first_offset_ + next_colour_, capacity_, 0, shard_};
   next_colour_ = next_colour_ < colour_limit_ ? next_colour_ + colour_step_ : 0;
   push_front(available_, s);
   ++spans_;
@@ -91,47 +91,48 @@ std::size_t span_arena::take(block_chain& out, std::size_t n) {
     if (s == nullptr) break;  // a short batch beats asking upstream for a span that may not be needed
     if (s->free == nullptr && carved_enough()) break;
     if (s->free_count == capacity_) --free_spans_;
-    for (; moved < n && s->free_count > 0; ++moved, --s->free_count) {
-      void* block = s->free;
-      if (block != nullptr) {
-        s->free = *static_cast<void**>(block);
-      } else {
-        if (carved_enough()) break;
-        block = s->bump;
-        s->bump += stride_;
-        carved += stride_;
+    if (s->free != nullptr) {
+      // Blocks given back: the whole list in one splice when the batch wants it all (no walk over
+      // cold blocks), else the first k, found by following k - 1 links.
+      const std::size_t k = std::min<std::size_t>(s->listed, n - moved);
+      void* last = s->free_tail;
+      if (k < s->listed) {
+        last = s->free;
+        for (std::size_t i = 1; i < k; ++i) last = *static_cast<void**>(last);
       }
-      out.push(block);
+      void* rest = k < s->listed ? *static_cast<void**>(last) : nullptr;
+      out.prepend(block_chain{s->free, last, k});
+      s->free = rest;
+      s->listed -= std::uint32_t(k);
+      s->free_count -= k;
+      moved += k;
+    }
+    for (; moved < n && s->free_count > 0 && !carved_enough(); ++moved, --s->free_count) {
+      out.push(s->bump);
+      s->bump += stride_;
+      carved += stride_;
     }
     if (s->free_count == 0) {
       unlink(available_, s);
       push_front(full_, s);
+    } else if (moved < n) {
+      break;  // this span still has blocks but the carving limit is reached
     }
   }
   return moved;
 }
 
-void span_arena::give(void* block) noexcept {
-  span_header* s = span_of(block);
-  *static_cast<void**>(block) = s->free;
-  s->free = block;
-  if (s->free_count == 0) {
-    unlink(full_, s);
-    push_front(available_, s);
-  }
-  if (++s->free_count == capacity_) {
-    ++free_spans_;
-    // Entirely free: to the back, so that takes fill partly used spans first and this one can go
-    // back upstream (detach_surplus_span, release_unused).
-    if (s != available_.tail) {
-      unlink(available_, s);
-      push_back(available_, s);
-    }
+void span_arena::became_free(span_header* s) noexcept {
+  ++free_spans_;
+  // Entirely free: to the back, so that takes fill partly used spans first and this one can go
+  // back upstream (detach_surplus_span, release_unused).
+  if (s != available_.tail) {
+    unlink(available_, s);
+    push_back(available_, s);
   }
 }
 
-void* span_arena::detach_surplus_span() noexcept {
-  if (free_spans_ <= kKeptFreeSpans) return nullptr;
+void* span_arena::detach_free_tail() noexcept {
   span_header* s = available_.tail;  // entirely free spans are the list's tail
   unlink(available_, s);
   --spans_;

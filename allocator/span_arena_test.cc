@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
 #include <set>
@@ -237,6 +238,41 @@ TEST(SpanArena, UpstreamIgnoringAlignmentIsABadAllocNotCorruption) {
   EXPECT_THROW(arena.take(chain, 1), std::bad_alloc);
   EXPECT_EQ(up.outstanding, 0u);
   EXPECT_EQ(arena.span_count(), 0u);
+}
+
+// A take moves a span's given-back blocks as one splice when it wants them all, or their first k
+// when it wants fewer: the chain's links, tail and count must hold either way, and no block may be
+// lost or handed out twice.
+TEST(SpanArena, GivenBackBlocksComeBackWholeOrAsAPrefix) {
+  test_upstream up;
+  stats_counters counters;
+  span_arena arena(64, 64, 64 * 1024, up, counters);
+  const std::vector<void*> blocks = take_blocks(arena, 40);
+  for (void* p : blocks) arena.give(p);
+  block_chain chain;
+  ASSERT_EQ(arena.take(chain, 10), 10u);  // the last 10 given, newest first
+  const std::vector<void*> ten = drain_chain(chain);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(ten[i], blocks[39 - i]) << i;
+  // A chain already holding blocks: the rest (30) go in front of it in one splice, then carving.
+  block_chain held;
+  held.push(ten[0]);
+  ASSERT_EQ(arena.take(held, 31), 31u);
+  EXPECT_EQ(held.count, 32u);
+  EXPECT_EQ(held.tail, ten[0]);
+  std::set<void*> seen;
+  void* last = nullptr;
+  for (void* p = held.head; p != nullptr && seen.size() < held.count; p = *static_cast<void**>(p)) {
+    EXPECT_TRUE(seen.insert(p).second) << "handed out twice: " << p;
+    last = p;
+  }
+  EXPECT_EQ(seen.size(), 32u);
+  EXPECT_EQ(last, held.tail);
+  for (std::size_t i = 0; i < 30; ++i) EXPECT_EQ(seen.count(blocks[i]), 1u) << i;
+  EXPECT_EQ(seen.count(blocks[39]), 1u);  // ten[0]
+  // One never-used block carved after the list ran out: not one of the 40.
+  std::size_t carved = 0;
+  for (void* p : seen) carved += std::find(blocks.begin(), blocks.end(), p) == blocks.end();
+  EXPECT_EQ(carved, 1u);
 }
 
 TEST(BlockChain, PrependPutsAWholeChainInFront) {

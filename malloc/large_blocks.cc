@@ -15,54 +15,74 @@ std::size_t length_of(std::uint64_t code) noexcept { return std::size_t(code & p
 
 }  // namespace
 
-large_blocks::cached large_blocks::take_cached(std::size_t n) noexcept {
+void large_blocks::set_clock(detail::resident_allowance::clock_fn clock) noexcept {
   std::lock_guard lock(mu_);
-  for (std::size_t i = 0; i < cache_count_; ++i) {
-    const cached c = cache_[i];
-    if (c.bytes >= n && c.bytes - n <= n / 4) {
-      cache_[i] = cache_[--cache_count_];
-      __atomic_store_n(&cached_bytes_, cached_bytes_ - c.bytes, __ATOMIC_RELAXED);
-      return c;
-    }
-  }
-  return {nullptr, 0};
+  allowance_.set_clock(clock);
 }
 
-bool large_blocks::keep(void* p, std::size_t n, cached* surplus, std::size_t& surplus_count) noexcept {
-  surplus_count = 0;
-  if (n > kMaxCachedBytes) return false;
-  std::lock_guard lock(mu_);
-  const std::size_t limit = cache_limit(__atomic_load_n(&live_bytes_, __ATOMIC_RELAXED));
-  // The newest free stays when it fits under the bound at all: it is the likeliest to be asked for
-  // again, and others make way for it. Either way the cache ends within the bound (which falls as
-  // the live bytes do).
-  const bool fits = n <= limit;
-  const std::size_t room = fits ? limit - n : limit;
-  while (cache_count_ > 0 && (cached_bytes_ > room || (fits && cache_count_ == kCacheSlots))) {
-    const cached other = cache_[0];
+std::size_t large_blocks::limit_locked() const noexcept {
+  const std::size_t floor = cache_limit(allowance_.in_use_bytes());
+  const std::size_t peak = allowance_.allowed();
+  const std::size_t limit = peak > floor ? peak : floor;
+  return limit < kCacheBytes ? limit : kCacheBytes;
+}
+
+large_blocks::cached large_blocks::take_cached_locked(std::size_t n) noexcept {
+  // The mapping nearest n in length: the fewest pages split off (they stay cached) or added.
+  std::size_t best = cache_count_;
+  std::size_t best_gap = ~std::size_t(0);
+  for (std::size_t i = 0; i < cache_count_; ++i) {
+    const std::size_t b = cache_[i].bytes;
+    const std::size_t gap = b >= n ? b - n : n - b;
+    if (gap < best_gap) {
+      best = i;
+      best_gap = gap;
+    }
+  }
+  if (best == cache_count_) return {nullptr, 0};
+  cached c = cache_[best];
+  if (c.bytes >= n && c.bytes - n > n / 4) {
+    cache_[best] = cached{static_cast<char*>(c.p) + n, c.bytes - n};  // no system call
+    c.bytes = n;
+  } else {
+    cache_[best] = cache_[--cache_count_];
+  }
+  cached_bytes_ -= c.bytes;
+  __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
+  return c;
+}
+
+void large_blocks::trim_locked(std::size_t room, cached* surplus, std::size_t& surplus_count) noexcept {
+  const std::size_t limit = limit_locked();
+  const std::size_t keep = limit > room ? limit - room : 0;
+  while (cache_count_ > 0 && (cached_bytes_ > keep || (room != 0 && cache_count_ == kCacheSlots))) {
+    const cached other = cache_[0];  // not the newest: it is the likeliest to be asked for again
     cache_[0] = cache_[--cache_count_];
     surplus[surplus_count++] = other;
-    __atomic_store_n(&cached_bytes_, cached_bytes_ - other.bytes, __ATOMIC_RELAXED);
+    cached_bytes_ -= other.bytes;
   }
-  if (!fits) return false;
-  cache_[cache_count_++] = cached{p, n};
-  __atomic_store_n(&cached_bytes_, cached_bytes_ + n, __ATOMIC_RELAXED);
-  return true;
+  __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
 }
 
 void* large_blocks::allocate(std::size_t bytes, std::size_t alignment, bool zero) noexcept {
   const std::size_t n = page_round(bytes == 0 ? 1 : bytes);
   if (n == 0) return nullptr;
+  cached c{nullptr, 0};
+  if (alignment <= kPageBytes && n <= kMaxCachedBytes) {
+    std::lock_guard lock(mu_);
+    c = take_cached_locked(n);
+  }
   void* p = nullptr;
   std::size_t held = n;
-  bool fresh = true;
-  if (alignment <= kPageBytes && n <= kMaxCachedBytes) {
-    const cached c = take_cached(n);
-    if (c.p != nullptr) {
-      p = c.p;
-      held = c.bytes;
-      fresh = false;
-    }
+  std::size_t reused = 0;  // bytes at p's start that were a freed block's (fresh pages are zero)
+  if (c.bytes >= n) {
+    p = c.p;
+    held = c.bytes;
+    reused = held;
+  } else if (c.p != nullptr) {
+    p = remap_pages(c.p, c.bytes, n);  // shorter: grown, perhaps moved; only the added pages are new
+    if (p == nullptr) unmap_pages(c.p, c.bytes);
+    else reused = c.bytes;
   }
   if (p == nullptr) p = map_pages(n, alignment);
   if (p == nullptr) return nullptr;
@@ -70,7 +90,15 @@ void* large_blocks::allocate(std::size_t bytes, std::size_t alignment, bool zero
     unmap_pages(p, held);
     return nullptr;
   }
-  if (zero && !fresh) std::memset(p, 0, held);  // fresh pages are zero already
+  if (zero && reused != 0) std::memset(p, 0, reused);
+  cached surplus[kCacheSlots];
+  std::size_t surplus_count = 0;
+  {
+    std::lock_guard lock(mu_);
+    allowance_.taken(held);
+    trim_locked(0, surplus, surplus_count);  // the peak may have decayed since the last call
+  }
+  for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
   __atomic_fetch_add(&allocations_, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&live_bytes_, held, __ATOMIC_RELAXED);
   return p;
@@ -83,9 +111,22 @@ void large_blocks::deallocate(void* p, std::uint64_t code) noexcept {
   __atomic_fetch_sub(&live_bytes_, n, __ATOMIC_RELAXED);
   // Over-aligned mappings are not kept: a later request of the same length may need less alignment,
   // but its block would then read as over-aligned and never grow by mremap.
+  const bool may_keep = (code & page_code::kOverAligned) == 0 && n <= kMaxCachedBytes;
   cached surplus[kCacheSlots];
   std::size_t surplus_count = 0;
-  const bool kept = (code & page_code::kOverAligned) == 0 && keep(p, n, surplus, surplus_count);
+  bool kept = false;
+  {
+    std::lock_guard lock(mu_);
+    allowance_.given(n);
+    // The newest free stays when it fits under the bound at all; older ones make way for it.
+    kept = may_keep && n <= limit_locked();
+    trim_locked(kept ? n : 0, surplus, surplus_count);
+    if (kept) {
+      cache_[cache_count_++] = cached{p, n};
+      cached_bytes_ += n;
+      __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
+    }
+  }
   for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
   if (!kept) unmap_pages(p, n);
 }
@@ -105,6 +146,11 @@ void* large_blocks::resize(void* p, std::uint64_t code, std::size_t bytes) noexc
   // Only a new leaf can fail (the kernel refused 2 MiB): the block is then beyond recording, and a
   // malloc out of memory to that degree stops the program rather than lose it.
   if (!pages_->set_first(q, code_for(n, kPageBytes))) __builtin_trap();
+  {
+    std::lock_guard lock(mu_);
+    allowance_.given(old_n);
+    allowance_.taken(n);
+  }
   if (n > old_n) __atomic_fetch_add(&live_bytes_, n - old_n, __ATOMIC_RELAXED);
   else __atomic_fetch_sub(&live_bytes_, old_n - n, __ATOMIC_RELAXED);
   return q;

@@ -2,20 +2,29 @@
 // mapping of its own, page-rounded, with its length in its first page's page-map entry (page_map.h):
 // no header in front of the block.
 //
-// Freed mappings of up to kMaxCachedBytes wait in a small cache for the next request of about their
-// length, so that a program that allocates and frees such blocks in a loop does not pay mmap and
-// munmap each time (and does not fault its pages in again). A cached mapping keeps its pages, so the
-// cache's bound follows the blocks in use: cache_limit(), kMinCacheBytes plus an eighth of the live
-// large bytes, at most kCacheBytes. A fixed 32 MiB let programs whose blocks do not come back at the
-// same length (python3's, sqlite3's) keep 3-15 MiB of freed pages to the end, more than glibc's
-// whole heap in the small ones. A free that finds the cache over its bound (the live bytes fell)
-// lets the surplus go.
+// Freed mappings of up to kMaxCachedBytes wait in a small cache, pages and all, for the next large
+// request, so that a program that allocates and frees such blocks does not pay mmap, munmap and a
+// fault per page each time. A request takes the cached mapping nearest its length: one within a
+// quarter over it as it is, a longer one split (its front serves the request, its tail stays
+// cached), a shorter one grown by mremap (only the added pages are new). python3's lists and dicts
+// grow by realloc and are freed at lengths that never come back: a cache that served only lengths
+// within a quarter (as before) faulted 4,600 more pages than glibc on python_json (whose heap reuses
+// freed chunks of any length).
+//
+// A cached mapping keeps its pages, so the cache's bound follows the blocks in use: the headroom
+// under the recent peak of live large bytes (resident_allowance.h: resident memory does not pass
+// that peak; the peak halves every second once the live bytes stay below it), and at least
+// kMinCacheBytes plus an eighth of the live large bytes (cache_limit()); never more than kCacheBytes.
+// A fixed 32 MiB let programs whose blocks do not come back (python3's, sqlite3's) keep 3-15 MiB of
+// freed pages to the end, more than glibc's whole heap in the small ones. A call that finds the cache
+// over its bound (the live bytes or the peak fell) lets the surplus go.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 
+#include "allocator/resident_allowance.h"
 #include "malloc/page_map.h"
 
 namespace allocbench::malloc_detail {
@@ -27,7 +36,8 @@ class large_blocks {
   static constexpr std::size_t kMinCacheBytes = 1024 * 1024;     // the bound with nothing live
   static constexpr std::size_t kMaxCachedBytes = 4 * 1024 * 1024;
 
-  // What the cache may hold while `live` large bytes are in use.
+  // The floor of what the cache may hold while `live` large bytes are in use (the recent peak may
+  // allow more).
   static constexpr std::size_t cache_limit(std::size_t live) noexcept {
     const std::size_t limit = kMinCacheBytes + live / 8;
     return limit < kCacheBytes ? limit : kCacheBytes;
@@ -52,6 +62,9 @@ class large_blocks {
   std::uint64_t live_bytes() const noexcept { return __atomic_load_n(&live_bytes_, __ATOMIC_RELAXED); }
   std::uint64_t cached_bytes() const noexcept { return __atomic_load_n(&cached_bytes_, __ATOMIC_RELAXED); }
 
+  // Tests: the clock of the peak's decay, moved by hand.
+  void set_clock(detail::resident_allowance::clock_fn clock) noexcept;
+
   void lock() noexcept { mu_.lock(); }
   void unlock() noexcept { mu_.unlock(); }
 
@@ -60,12 +73,15 @@ class large_blocks {
     void* p;
     std::size_t bytes;
   };
-  // A cached mapping of n to 5n/4 bytes, taken out of the cache; {nullptr, 0} when none.
-  cached take_cached(std::size_t n) noexcept;
-  // Keeps a freed mapping; false when the cache has no room for it. Cached mappings past the bound
-  // move to `surplus` (at most kCacheSlots; their count returned in `surplus_count`), for the caller
-  // to unmap outside the lock.
-  bool keep(void* p, std::size_t n, cached* surplus, std::size_t& surplus_count) noexcept;
+  // Under mu_: what the cache may hold now.
+  std::size_t limit_locked() const noexcept;
+  // Under mu_: the cached mapping nearest n bytes in length, taken out of the cache (or its front n
+  // bytes, the tail left cached, when it is more than a quarter longer); {nullptr, 0} when none.
+  cached take_cached_locked(std::size_t n) noexcept;
+  // Under mu_: cached mappings past the bound, less `room` bytes, move to `surplus` (at most
+  // kCacheSlots, counted in `surplus_count`) for the caller to unmap outside the lock; also one
+  // when all slots are taken and `room` is wanted.
+  void trim_locked(std::size_t room, cached* surplus, std::size_t& surplus_count) noexcept;
 
   page_map* pages_;
   std::mutex mu_;  // guards the cache
@@ -75,6 +91,7 @@ class large_blocks {
   std::uint64_t deallocations_ = 0;
   std::uint64_t live_bytes_ = 0;
   std::uint64_t cached_bytes_ = 0;  // written under mu_
+  detail::resident_allowance allowance_{0, true};  // the live large bytes' recent peak; under mu_
 };
 
 }  // namespace allocbench::malloc_detail
