@@ -199,9 +199,13 @@ void scalable_heap::deallocate_small(std::size_t c, void* p, std::size_t bytes) 
     if (!take_credit(l.credit)) {
       tc->make_room(c, *central_[c], policy_, peak_);
       if (!take_credit(l.credit)) {
-        // No room: the class has no allowance (the budget is spent). Straight to the central list.
+        // No room: the class has no allowance (the budget is spent, or the thread has just started
+        // with a free). Straight to the block's span, not parked: a parked block of one would come
+        // back to this thread's next refill, and a block another thread allocated next to its own
+        // then shares a cache line between the two (Hoard's passive false sharing).
         poison_free_block(p, map_.size(c));
-        central_[c]->give_batch(block_chain{p, p, 1}, tc->shard);
+        *static_cast<void**>(p) = nullptr;
+        central_[c]->give(p, 1);
         tc->count_passed_free(c);
         add_relaxed(l.requested_out, bytes);
         return;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "pmr/testing/test_upstream.h"
 
@@ -29,6 +30,40 @@ TEST(ScalableHeap, FastPathServesOnceTheThreadHasACache) {
   EXPECT_EQ(s.allocations, 2u);
   EXPECT_EQ(s.deallocations, 2u);
   EXPECT_EQ(s.total_requested_bytes, 128u);
+}
+
+// Hoard's passive false sharing: the main thread allocates small blocks side by side and hands one
+// to each worker; a worker that frees its block first and then allocates must not get that block,
+// or any block on its cache line, back (the other workers' blocks share that line). A thread that
+// only ever frees still caches once it has passed on a batch.
+TEST(ScalableHeap, AThreadThatStartsByFreeingAnotherThreadsBlocksDoesNotReuseTheirLines) {
+  test_upstream up;
+  stats_counters counters;
+  scalable_heap heap({}, up, counters);
+  std::vector<void*> given;
+  for (int i = 0; i < 4; ++i) given.push_back(heap.allocate(16, 16));
+  std::vector<std::uintptr_t> got(given.size());
+  for (std::size_t t = 0; t < given.size(); ++t) {
+    std::thread([&, t] {
+      heap.deallocate(given[t], 16, 16);
+      got[t] = reinterpret_cast<std::uintptr_t>(heap.allocate(16, 16));
+      heap.deallocate(reinterpret_cast<void*>(got[t]), 16, 16);
+    }).join();
+  }
+  for (std::size_t t = 0; t < given.size(); ++t) {
+    for (void* g : given) {
+      EXPECT_NE(got[t] / 64, reinterpret_cast<std::uintptr_t>(g) / 64) << "worker " << t << " reuses a given block's line";
+    }
+  }
+  // A thread that only frees: its first batch goes back, then its list keeps blocks.
+  std::vector<void*> many;
+  for (int i = 0; i < 200; ++i) many.push_back(heap.allocate(16, 16));
+  std::thread([&] {
+    for (void* p : many) heap.deallocate(p, 16, 16);
+    void* cached = heap.try_allocate(16, 16);  // the fast path: served from this thread's list
+    ASSERT_NE(cached, nullptr);
+    heap.deallocate(cached, 16, 16);
+  }).join();
 }
 
 TEST(ScalableHeap, FastPathDeclinesWhatOnlyTheSlowPathCanDo) {
