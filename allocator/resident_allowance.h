@@ -67,13 +67,12 @@ class resident_allowance {
 
   std::size_t in_use_bytes() const noexcept { return in_use_; }
   std::size_t peak_bytes() const noexcept { return peak_; }
-  // The bytes that may keep their pages now: the headroom under the peak, at least the floor.
+
+ private:
   std::size_t allowed() const noexcept {
     const std::size_t headroom = up_to_peak_ && peak_ > in_use_ ? peak_ - in_use_ : 0;
     return headroom > floor_ ? headroom : floor_;
   }
-
- private:
 
   void refresh() noexcept {
     if (!up_to_peak_) return;

@@ -15,16 +15,8 @@ std::size_t length_of(std::uint64_t code) noexcept { return std::size_t(code & p
 
 }  // namespace
 
-void large_blocks::set_clock(detail::resident_allowance::clock_fn clock) noexcept {
-  std::lock_guard lock(mu_);
-  allowance_.set_clock(clock);
-}
-
 std::size_t large_blocks::limit_locked() const noexcept {
-  const std::size_t floor = cache_limit(allowance_.in_use_bytes());
-  const std::size_t peak = allowance_.allowed();
-  const std::size_t limit = peak > floor ? peak : floor;
-  return limit < kCacheBytes ? limit : kCacheBytes;
+  return cache_limit(__atomic_load_n(&live_bytes_, __ATOMIC_RELAXED));
 }
 
 large_blocks::cached large_blocks::take_cached_locked(std::size_t n) noexcept {
@@ -95,8 +87,7 @@ void* large_blocks::allocate(std::size_t bytes, std::size_t alignment, bool zero
   std::size_t surplus_count = 0;
   {
     std::lock_guard lock(mu_);
-    allowance_.taken(held);
-    trim_locked(0, surplus, surplus_count);  // the peak may have decayed since the last call
+    trim_locked(0, surplus, surplus_count);  // the live bytes may have fallen since the last call
   }
   for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
   __atomic_fetch_add(&allocations_, 1, __ATOMIC_RELAXED);
@@ -117,7 +108,6 @@ void large_blocks::deallocate(void* p, std::uint64_t code) noexcept {
   bool kept = false;
   {
     std::lock_guard lock(mu_);
-    allowance_.given(n);
     // The newest free stays when it fits under the bound at all; older ones make way for it.
     kept = may_keep && n <= limit_locked();
     trim_locked(kept ? n : 0, surplus, surplus_count);
@@ -146,11 +136,6 @@ void* large_blocks::resize(void* p, std::uint64_t code, std::size_t bytes) noexc
   // Only a new leaf can fail (the kernel refused 2 MiB): the block is then beyond recording, and a
   // malloc out of memory to that degree stops the program rather than lose it.
   if (!pages_->set_first(q, code_for(n, kPageBytes))) __builtin_trap();
-  {
-    std::lock_guard lock(mu_);
-    allowance_.given(old_n);
-    allowance_.taken(n);
-  }
   if (n > old_n) __atomic_fetch_add(&live_bytes_, n - old_n, __ATOMIC_RELAXED);
   else __atomic_fetch_sub(&live_bytes_, old_n - n, __ATOMIC_RELAXED);
   return q;

@@ -11,20 +11,20 @@
 // within a quarter (as before) faulted 4,600 more pages than glibc on python_json (whose heap reuses
 // freed chunks of any length).
 //
-// A cached mapping keeps its pages, so the cache's bound follows the blocks in use: the headroom
-// under the recent peak of live large bytes (resident_allowance.h: resident memory does not pass
-// that peak; the peak halves every second once the live bytes stay below it), and at least
-// kMinCacheBytes plus an eighth of the live large bytes (cache_limit()); never more than kCacheBytes.
-// A fixed 32 MiB let programs whose blocks do not come back (python3's, sqlite3's) keep 3-15 MiB of
-// freed pages to the end, more than glibc's whole heap in the small ones. A call that finds the cache
-// over its bound (the live bytes or the peak fell) lets the surplus go.
+// A cached mapping keeps its pages, so the cache's bound follows the blocks in use: cache_limit(),
+// kMinCacheBytes plus an eighth of the live large bytes, at most kCacheBytes. A fixed 32 MiB let
+// programs whose blocks do not come back (python3's, sqlite3's) keep 3-15 MiB of freed pages to the
+// end, more than glibc's whole heap in the small ones. A bound up to the recent peak of live large
+// bytes (as the span sources keep, resident_allowance.h) was tried and not kept: it saved python_json
+// 260 more faults, but sort_parallel's freed 4 MiB buffer then stayed resident while its spans grew,
+// and its peak RSS rose by 4 %: the large peak and the spans' peak are not at the same time. A call
+// that finds the cache over its bound (the live bytes fell) lets the surplus go.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 
-#include "allocator/resident_allowance.h"
 #include "malloc/page_map.h"
 
 namespace allocbench::malloc_detail {
@@ -36,8 +36,7 @@ class large_blocks {
   static constexpr std::size_t kMinCacheBytes = 1024 * 1024;     // the bound with nothing live
   static constexpr std::size_t kMaxCachedBytes = 4 * 1024 * 1024;
 
-  // The floor of what the cache may hold while `live` large bytes are in use (the recent peak may
-  // allow more).
+  // What the cache may hold while `live` large bytes are in use.
   static constexpr std::size_t cache_limit(std::size_t live) noexcept {
     const std::size_t limit = kMinCacheBytes + live / 8;
     return limit < kCacheBytes ? limit : kCacheBytes;
@@ -62,9 +61,6 @@ class large_blocks {
   std::uint64_t live_bytes() const noexcept { return __atomic_load_n(&live_bytes_, __ATOMIC_RELAXED); }
   std::uint64_t cached_bytes() const noexcept { return __atomic_load_n(&cached_bytes_, __ATOMIC_RELAXED); }
 
-  // Tests: the clock of the peak's decay, moved by hand.
-  void set_clock(detail::resident_allowance::clock_fn clock) noexcept;
-
   void lock() noexcept { mu_.lock(); }
   void unlock() noexcept { mu_.unlock(); }
 
@@ -73,7 +69,7 @@ class large_blocks {
     void* p;
     std::size_t bytes;
   };
-  // Under mu_: what the cache may hold now.
+  // Under mu_: what the cache may hold now (cache_limit of the live bytes).
   std::size_t limit_locked() const noexcept;
   // Under mu_: the cached mapping nearest n bytes in length, taken out of the cache (or its front n
   // bytes, the tail left cached, when it is more than a quarter longer); {nullptr, 0} when none.
@@ -91,7 +87,6 @@ class large_blocks {
   std::uint64_t deallocations_ = 0;
   std::uint64_t live_bytes_ = 0;
   std::uint64_t cached_bytes_ = 0;  // written under mu_
-  detail::resident_allowance allowance_{0, true};  // the live large bytes' recent peak; under mu_
 };
 
 }  // namespace allocbench::malloc_detail
