@@ -85,11 +85,13 @@ std::size_t span_arena::take(block_chain& out, std::size_t n) {
   std::size_t carved = 0;  // bytes of never-used blocks moved by this call
   // Whether the next never-used block would take this call past kMaxCarvedBytesPerTake (the first
   // one is always taken, whatever its size).
-  const auto carved_enough = [&] { return carved != 0 && carved + stride_ > kMaxCarvedBytesPerTake; };
+  const auto carved_enough = [&](std::size_t bytes) {
+    return bytes != 0 && bytes + stride_ > kMaxCarvedBytesPerTake;
+  };
   while (moved < n) {
     span_header* s = available_.head;
     if (s == nullptr) break;  // a short batch beats asking upstream for a span that may not be needed
-    if (s->free == nullptr && carved_enough()) break;
+    if (s->free == nullptr && carved_enough(carved)) break;
     if (s->free_count == capacity_) --free_spans_;
     if (s->free != nullptr) {
       // Blocks given back: the whole list in one splice when the batch wants it all (no walk over
@@ -107,11 +109,15 @@ std::size_t span_arena::take(block_chain& out, std::size_t n) {
       s->free_count -= k;
       moved += k;
     }
-    for (; moved < n && s->free_count > 0 && !carved_enough(); ++moved, --s->free_count) {
-      out.push(s->bump);
-      s->bump += stride_;
-      carved += stride_;
-    }
+    // Never-used blocks: counted first, then pushed last to first, so that the batch hands them out
+    // at rising addresses (the order a hardware prefetcher follows).
+    std::size_t k = 0;
+    while (moved + k < n && s->free_count > k && !carved_enough(carved + k * stride_)) ++k;
+    for (std::size_t i = k; i-- > 0;) out.push(s->bump + i * stride_);
+    s->bump += k * stride_;
+    carved += k * stride_;
+    s->free_count -= k;
+    moved += k;
     if (s->free_count == 0) {
       unlink(available_, s);
       push_front(full_, s);

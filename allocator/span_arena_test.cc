@@ -139,7 +139,17 @@ TEST(SpanArena, ATakeCarvesAtMostAPageOfNeverUsedBlocks) {
   block_chain second;
   EXPECT_EQ(arena.take(second, 32), 16u);
   EXPECT_EQ(up.allocate_calls(), 1u);  // the same span, carved further
-  EXPECT_EQ(static_cast<char*>(second.tail) - static_cast<char*>(first.head), 256);  // the next block on
+  EXPECT_EQ(static_cast<char*>(second.head) - static_cast<char*>(first.tail), 256);  // the next block on
+  // Never-used blocks come out at rising addresses, one stride apart (the order a hardware
+  // prefetcher follows: python_json ran 10 % faster than with the batch built last block first).
+  {
+    char* prev = nullptr;
+    std::size_t seen = 0;
+    for (void* p = first.head; seen < first.count; p = *static_cast<void**>(p), ++seen) {
+      if (prev != nullptr) EXPECT_EQ(static_cast<char*>(p) - prev, 256) << "block " << seen;
+      prev = static_cast<char*>(p);
+    }
+  }
   // Blocks given back are no carving: a take moves as many of them as it is asked for.
   for (void* p : drain_chain(first)) arena.give(p);
   for (void* p : drain_chain(second)) arena.give(p);
