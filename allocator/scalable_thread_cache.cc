@@ -107,11 +107,9 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
   // would reuse one, and its cache line, which the other thread's neighbouring blocks share (Hoard's
   // passive false sharing: stress_false_sharing_passive ran 2x slower in 4 of 9 runs). A thread that
   // only frees starts caching after that first batch.
-  if (max_of(c) == 0 && l.allocations.load(std::memory_order_relaxed) == 0 && -l.live() < std::int64_t(policy.batch[c])) {
-    sample(c, policy, peak);
-    return;
-  }
-  if (credit() <= 0 && !(may_grow && grow(c, policy) && credit() > 0)) {
+  const bool hands_back = max_of(c) == 0 && l.allocations.load(std::memory_order_relaxed) == 0 &&
+                          -l.live() < std::int64_t(policy.batch[c]);
+  if (!hands_back && credit() <= 0 && !(may_grow && grow(c, policy) && credit() > 0)) {
     const std::int64_t now = cached(c);
     // Flush the most recently freed blocks: walking the list from its head to the cut costs one
     // pass over n blocks, where cutting the oldest would walk the whole list.

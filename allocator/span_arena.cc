@@ -111,13 +111,13 @@ std::size_t span_arena::take(block_chain& out, std::size_t n) {
     }
     // Never-used blocks: counted first, then pushed last to first, so that the batch hands them out
     // at rising addresses (the order a hardware prefetcher follows).
-    std::size_t k = 0;
-    while (moved + k < n && s->free_count > k && !carved_enough(carved + k * stride_)) ++k;
-    for (std::size_t i = k; i-- > 0;) out.push(s->bump + i * stride_);
-    s->bump += k * stride_;
-    carved += k * stride_;
-    s->free_count -= k;
-    moved += k;
+    std::size_t fresh = 0;
+    while (moved + fresh < n && s->free_count > fresh && !carved_enough(carved + fresh * stride_)) ++fresh;
+    for (std::size_t i = fresh; i-- > 0;) out.push(s->bump + i * stride_);
+    s->bump += fresh * stride_;
+    carved += fresh * stride_;
+    s->free_count -= fresh;
+    moved += fresh;
     if (s->free_count == 0) {
       unlink(available_, s);
       push_front(full_, s);

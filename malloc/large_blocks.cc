@@ -39,8 +39,7 @@ large_blocks::cached large_blocks::take_cached_locked(std::size_t n) noexcept {
   } else {
     cache_[best] = cache_[--cache_count_];
   }
-  cached_bytes_ -= c.bytes;
-  __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
+  __atomic_store_n(&cached_bytes_, cached_bytes_ - c.bytes, __ATOMIC_RELAXED);
   return c;
 }
 
@@ -51,9 +50,8 @@ void large_blocks::trim_locked(std::size_t room, cached* surplus, std::size_t& s
     const cached other = cache_[0];  // not the newest: it is the likeliest to be asked for again
     cache_[0] = cache_[--cache_count_];
     surplus[surplus_count++] = other;
-    cached_bytes_ -= other.bytes;
+    __atomic_store_n(&cached_bytes_, cached_bytes_ - other.bytes, __ATOMIC_RELAXED);
   }
-  __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
 }
 
 void* large_blocks::allocate(std::size_t bytes, std::size_t alignment, bool zero) noexcept {
@@ -83,13 +81,6 @@ void* large_blocks::allocate(std::size_t bytes, std::size_t alignment, bool zero
     return nullptr;
   }
   if (zero && reused != 0) std::memset(p, 0, reused);
-  cached surplus[kCacheSlots];
-  std::size_t surplus_count = 0;
-  {
-    std::lock_guard lock(mu_);
-    trim_locked(0, surplus, surplus_count);  // the live bytes may have fallen since the last call
-  }
-  for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
   __atomic_fetch_add(&allocations_, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&live_bytes_, held, __ATOMIC_RELAXED);
   return p;
@@ -113,8 +104,7 @@ void large_blocks::deallocate(void* p, std::uint64_t code) noexcept {
     trim_locked(kept ? n : 0, surplus, surplus_count);
     if (kept) {
       cache_[cache_count_++] = cached{p, n};
-      cached_bytes_ += n;
-      __atomic_store_n(&cached_bytes_, cached_bytes_, __ATOMIC_RELAXED);
+      __atomic_store_n(&cached_bytes_, cached_bytes_ + n, __ATOMIC_RELAXED);
     }
   }
   for (std::size_t i = 0; i < surplus_count; ++i) unmap_pages(surplus[i].p, surplus[i].bytes);
