@@ -7,8 +7,8 @@
 //                   ^block     ^p - 8        ^p = block + 16
 //
 // The first 8 bytes are left to the engine's free lists (their link word); the header word holds the
-// requested size, log2 alignment and state (live or quarantined) with a 16-bit checksum keyed by a
-// per-resource secret and the block's address. So a header copied from elsewhere, one left by an
+// requested size, log2 alignment and state (live or quarantined) with a 16-bit checksum of the size
+// and alignment keyed by a per-resource secret and the block's address. So a header copied from elsewhere, one left by an
 // earlier resource or by this one before release() (which changes the secret), or one overwritten by
 // a stray write, does not pass for a live block. A free compares the whole word with the one its own
 // size and alignment give (one compare for checksum, state, size and alignment) and moves it to
@@ -46,14 +46,17 @@ class checked_header {
   // Layout: checksum (16) | requested bytes (32) | unused (8) | log2 alignment (6) | state (2).
   static std::uint64_t word(std::uint64_t secret, const void* p, std::size_t bytes, std::size_t alignment,
                             std::uint64_t state) noexcept {
-    const std::uint64_t body = (std::uint64_t(bytes) << 16) | (std::uint64_t(std::countr_zero(alignment)) << 2) | state;
-    return body | (checksum(secret, p, body) << 48);
+    const std::uint64_t body = (std::uint64_t(bytes) << 16) | (std::uint64_t(std::countr_zero(alignment)) << 2);
+    return body | state | (checksum(secret, p, body) << 48);
   }
+  // The same block's word in the other state (live <-> quarantined): the checksum does not cover the
+  // state, so a free computes one word and flips two bits for the other.
+  static std::uint64_t flipped(std::uint64_t w) noexcept { return w ^ (kLive ^ kQuarantined); }
 
   // What an unexpected word says (the slow path of a free): whether its checksum holds, and then its
   // state, bytes and alignment.
   static bool intact(std::uint64_t secret, const void* p, std::uint64_t w) noexcept {
-    const std::uint64_t body = w & ((std::uint64_t(1) << 48) - 1);
+    const std::uint64_t body = w & ((std::uint64_t(1) << 48) - 1) & ~std::uint64_t(3);
     return (w >> 48) == checksum(secret, p, body);
   }
   static std::uint64_t state_of(std::uint64_t w) noexcept { return w & 3; }

@@ -1,8 +1,10 @@
 // Per-thread quarantines for scalable's checked mode: each thread that frees into a checked
 // scalable_resource gets a FIFO ring of its own (a thread cache of this owner, through
-// thread_cache_registry), so a checked free takes no lock at all. A freed block waits in the ring for
-// kBlocks later frees of that thread; then it leaves (evicted) and the resource checks its fill and
-// gives it to the engine, whose thread cache may hand it out again.
+// thread_cache_registry), so a checked free takes no lock at all. When a free fills the ring, its
+// oldest half leaves at once (evicted): the resource checks their fills and gives them to the
+// engine, whose thread cache may hand them out again. So a freed block waits for at least
+// kEvictBatch and at most kBlocks - 1 later frees of that thread, and the per-block cost of leaving
+// (a call, the ring's bookkeeping, the engine's per-call checks) is paid once per batch.
 //
 // Threads: only the owning thread pushes to its ring. Statistics read the rings from other threads
 // (for_each_quarantined): the slots are atomics (relaxed), so a ring read while its owner frees may
@@ -30,20 +32,23 @@ struct quarantined_block {
 class checked_quarantine_ring {
  public:
   static constexpr std::size_t kBlocks = 16;
+  static constexpr std::size_t kEvictBatch = kBlocks / 2;
 
-  // Puts b at the tail; returns the block that left at the head (p == nullptr: none, not full yet).
-  quarantined_block push(quarantined_block b) noexcept {
+  // Puts b at the tail; true when that filled the ring (the caller then takes the oldest
+  // kEvictBatch out with take_oldest before the next push).
+  bool push(quarantined_block b) noexcept {
     const std::uint32_t n = size_.load(std::memory_order_relaxed);
     const std::uint32_t h = head_.load(std::memory_order_relaxed);
-    if (n < kBlocks) {
-      put((h + n) % kBlocks, b);
-      size_.store(n + 1, std::memory_order_relaxed);
-      return {};
-    }
-    const quarantined_block old = get(h);
-    put(h, b);
-    head_.store((h + 1) % kBlocks, std::memory_order_relaxed);
-    return old;
+    put((h + n) % kBlocks, b);
+    size_.store(n + 1, std::memory_order_relaxed);
+    return n + 1 == kBlocks;
+  }
+  // Moves the oldest kEvictBatch blocks into out (the ring holds at least that many: push said full).
+  void take_oldest(quarantined_block (&out)[kEvictBatch]) noexcept {
+    const std::uint32_t h = head_.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < kEvictBatch; ++i) out[i] = get((h + i) % kBlocks);
+    head_.store((h + kEvictBatch) % kBlocks, std::memory_order_relaxed);
+    size_.store(size_.load(std::memory_order_relaxed) - kEvictBatch, std::memory_order_relaxed);
   }
   // Takes the oldest block out (p == nullptr: empty).
   quarantined_block pop() noexcept {

@@ -201,7 +201,7 @@ void scalable_resource::deallocate_checked(void* p, std::size_t bytes, std::size
   // moves the word to quarantined: the free waits for the block's line once. Of two threads freeing
   // p at once, the second finds the word quarantined and reports a double free.
   const std::uint64_t live = checked_header::word(secret_, p, bytes, alignment, checked_header::kLive);
-  const std::uint64_t freed = checked_header::word(secret_, p, bytes, alignment, checked_header::kQuarantined);
+  const std::uint64_t freed = checked_header::flipped(live);
   for (bool overflow_reported = false;;) {
     std::uint64_t now = live;
     if (!header.compare_exchange_strong(now, freed, std::memory_order_acq_rel)) [[unlikely]] {
@@ -215,24 +215,62 @@ void scalable_resource::deallocate_checked(void* p, std::size_t bytes, std::size
   }
   detail::fill_freed(p, bytes);
   detail::scope_note_deallocate(this, bytes);
-  detail::quarantined_block left;
   if (detail::checked_quarantine_ring* ring = quarantines_->local()) [[likely]] {
-    left = ring->push({p, bytes});
-  } else {
-    std::lock_guard lock(quarantines_->shared_mutex());
-    left = quarantines_->shared().push({p, bytes});
+    if (ring->push({p, bytes})) [[unlikely]] evict_oldest(*ring);
+    return;
   }
-  if (left.p != nullptr) evict(left);
+  detail::quarantined_block batch[detail::checked_quarantine_ring::kEvictBatch];
+  {
+    std::lock_guard lock(quarantines_->shared_mutex());
+    if (!quarantines_->shared().push({p, bytes})) return;
+    quarantines_->shared().take_oldest(batch);
+  }
+  evict_batch(batch);  // outside the lock: it gives blocks to the heap and may report
+}
+
+// The ring's oldest half leaves: out of the ring first (so that statistics read meanwhile never see
+// a block both quarantined and back in the heap), then every block back to the heap, then each
+// overwritten fill reported, so a handler that throws leaves no block behind (only the later
+// reports of this batch unsaid).
+void scalable_resource::evict_oldest(detail::checked_quarantine_ring& ring) {
+  detail::quarantined_block batch[detail::checked_quarantine_ring::kEvictBatch];
+  ring.take_oldest(batch);
+  evict_batch(batch);
+}
+
+void scalable_resource::evict_batch(const detail::quarantined_block (&batch)[detail::checked_quarantine_ring::kEvictBatch]) {
+  std::uint32_t dirty = 0;  // bit i: batch[i]'s fill was overwritten
+  std::size_t alignment[detail::checked_quarantine_ring::kEvictBatch];
+  for (std::uint32_t i = 0; i < detail::checked_quarantine_ring::kEvictBatch; ++i) {
+    if (leave_quarantine(batch[i], alignment[i])) [[unlikely]] dirty |= 1u << i;
+  }
+  if (dirty != 0) [[unlikely]] report_dirty(batch, alignment, dirty);
+}
+
+void scalable_resource::report_dirty(const detail::quarantined_block (&batch)[detail::checked_quarantine_ring::kEvictBatch],
+                                     const std::size_t* alignment, std::uint32_t dirty) {
+  for (; dirty != 0; dirty &= dirty - 1) {
+    const int i = std::countr_zero(dirty);
+    report_invalid_free({invalid_free_kind::write_after_free, batch[i].p, batch[i].bytes, alignment[i], kind()});
+  }
+}
+
+bool scalable_resource::leave_quarantine(detail::quarantined_block b, std::size_t& alignment) noexcept {
+  const bool dirty = !detail::fill_intact(b.p, b.bytes);
+  const std::atomic_ref<std::uint64_t> header = detail::checked_header::at(b.p);
+  if (dirty) [[unlikely]] alignment = detail::checked_header::alignment_of(header.load(std::memory_order_relaxed));
+  // No block any more: a later free of p is foreign until the heap hands the block out again.
+  header.store(0, std::memory_order_release);
+  void* block = static_cast<char*>(b.p) - detail::kCheckedHeaderBytes;
+  const std::size_t need = b.bytes + detail::kCheckedOverhead;
+  constexpr std::size_t a = detail::kCheckedHeaderMaxAlignment;
+  if (!heap_.try_deallocate_checked(block, need, a)) [[unlikely]] heap_.deallocate(block, need, a);
+  return dirty;
 }
 
 void scalable_resource::evict(detail::quarantined_block b) {
-  const bool dirty = !detail::fill_intact(b.p, b.bytes);
-  const std::atomic_ref<std::uint64_t> header = detail::checked_header::at(b.p);
-  const std::size_t alignment = detail::checked_header::alignment_of(header.load(std::memory_order_relaxed));
-  // No block any more: a later free of p is foreign until the heap hands the block out again.
-  header.store(0, std::memory_order_release);
-  give_to_heap(static_cast<char*>(b.p) - detail::kCheckedHeaderBytes, b.bytes + detail::kCheckedOverhead);
-  if (dirty) [[unlikely]] {
+  std::size_t alignment = 0;
+  if (leave_quarantine(b, alignment)) [[unlikely]] {
     report_invalid_free({invalid_free_kind::write_after_free, b.p, b.bytes, alignment, kind()});
   }
 }

@@ -194,6 +194,15 @@ class scalable_resource final : public instrumented_resource {
   // A header block leaving quarantine: fill checked, word cleared, block to the heap; then a
   // write_after_free report if the fill was overwritten.
   void evict(detail::quarantined_block b);
+  // A free that filled this thread's ring: its oldest half leaves (evict_batch).
+  [[gnu::noinline]] void evict_oldest(detail::checked_quarantine_ring& ring);
+  void evict_batch(const detail::quarantined_block (&batch)[detail::checked_quarantine_ring::kEvictBatch]);
+  // write_after_free reports for the blocks of `batch` whose bit is set in `dirty`.
+  [[gnu::noinline]] void report_dirty(const detail::quarantined_block (&batch)[detail::checked_quarantine_ring::kEvictBatch],
+                                      const std::size_t* alignment, std::uint32_t dirty);
+  // One block out of quarantine (evict without the report): true when its fill was overwritten,
+  // its alignment then in `alignment`.
+  [[gnu::always_inline]] inline bool leave_quarantine(detail::quarantined_block b, std::size_t& alignment) noexcept;
   // The same for a thread that exits with blocks in its ring (reports cannot leave: swallowed).
   static void evict_at_exit(void* self, detail::quarantined_block b) noexcept;
   // A block leaving the registry's quarantine goes back to the heap (the calling thread's cache when it can).
