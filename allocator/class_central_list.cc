@@ -8,7 +8,7 @@ class_central_list::class_central_list(std::size_t block_size, std::size_t block
                                        std::size_t min_span_bytes, std::pmr::memory_resource& upstream,
                                        stats_counters& counters, std::size_t shards,
                                        std::size_t parked_batch, bool colour_spans)
-    : counters_(&counters), count_(shards), parked_batch_(parked_batch) {
+    : counters_(&counters), count_(shards), parked_batch_(parked_batch), lend_(block_alignment % kCacheLine == 0) {
   if (shards == 0) throw std::invalid_argument("class_central_list: at least one shard");
   shards_.reserve(shards);
   for (std::size_t i = 0; i < shards; ++i) {
@@ -41,6 +41,7 @@ void class_central_list::give(void* head, std::size_t count) noexcept {
         head = next;
         --count;
       } while (count > 0 && any.shard_of(head) == shard);
+      s.note_lendable();
     }
     for (std::size_t i = 0; i < returned; ++i) s.arena.return_span(surplus[i]);
   }
@@ -63,7 +64,14 @@ std::size_t class_central_list::take(block_chain& out, std::size_t n, std::size_
   shard_state& s = *shards_[own];
   {
     counted_lock lock(s.mu, *counters_);
-    if (s.arena.has_free_block()) return s.arena.take(out, n);
+    if (s.arena.has_free_block()) {
+      const std::size_t taken = s.arena.take(out, n);
+      s.note_lendable();
+      return taken;
+    }
+  }
+  if (lend_) {
+    if (const std::size_t taken = take_listed_elsewhere(out, n, own)) return taken;
   }
   // A new span is asked for with the shard's lock let go: a thread's exit flushes into this shard,
   // and an upstream that keeps thread caches of its own (a scalable or slab resource) may take the
@@ -72,7 +80,9 @@ std::size_t class_central_list::take(block_chain& out, std::size_t n, std::size_
   void* span = s.arena.fetch_span();  // throws with nothing changed
   counted_lock lock(s.mu, *counters_);
   s.arena.adopt_span(span);
-  return s.arena.take(out, n);
+  const std::size_t taken = s.arena.take(out, n);
+  s.note_lendable();
+  return taken;
 }
 
 std::size_t class_central_list::take_parked(block_chain& out, std::size_t own) {
@@ -96,6 +106,18 @@ std::size_t class_central_list::take_parked(block_chain& out, std::size_t own) {
       out.prepend(batch);
       return batch.count;
     }
+  }
+  return 0;
+}
+
+std::size_t class_central_list::take_listed_elsewhere(block_chain& out, std::size_t n, std::size_t own) noexcept {
+  for (std::size_t i = 1; i < count_; ++i) {
+    shard_state& s = *shards_[(own + i) % count_];
+    if (!s.lendable.load(std::memory_order_relaxed) || !s.mu.try_lock()) continue;
+    const std::size_t taken = s.arena.take_listed(out, n);
+    s.note_lendable();
+    s.mu.unlock();
+    if (taken != 0) return taken;
   }
   return 0;
 }

@@ -102,6 +102,62 @@ TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 
+// A shard whose spans have no free block takes blocks given back to another shard's spans before it
+// fetches a span of its own (a ring of threads frees each block into its neighbour's cache); it never
+// carves another shard's never-used blocks.
+TEST(ClassCentralList, AnEmptyShardTakesBlocksGivenBackToAnotherShardBeforeANewSpan) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 16 * 1024, up, counters, 2);
+  block_chain a;
+  central.take(a, 8, 0);
+  ASSERT_EQ(a.count, 8u);
+  const std::vector<void*> given = blocks_of(a);
+  central.give(a.head, a.count);  // onto shard 0's span's list
+  ASSERT_EQ(up.outstanding_blocks(), 1u);
+
+  block_chain b;
+  EXPECT_EQ(central.take(b, 8, 1), 8u);
+  std::vector<void*> got = blocks_of(b);
+  std::vector<void*> sorted_given = given;
+  std::sort(got.begin(), got.end());
+  std::sort(sorted_given.begin(), sorted_given.end());
+  EXPECT_EQ(got, sorted_given) << "shard 1 took shard 0's freed blocks";
+  EXPECT_EQ(up.outstanding_blocks(), 1u) << "no span fetched for shard 1";
+  EXPECT_EQ(central.bytes_held(), central.span_bytes());
+
+  // Shard 0's span has only never-used blocks left: shard 1 now carves a span of its own.
+  block_chain c;
+  central.take(c, 8, 1);
+  EXPECT_EQ(up.outstanding_blocks(), 2u);
+  for (void* p : blocks_of(c)) EXPECT_EQ(std::count(given.begin(), given.end(), p), 0);
+
+  // Blocks go back to the span that holds them, whichever shard's refill took them.
+  central.give(b.head, b.count);
+  central.give(c.head, c.count);
+  EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+// Blocks smaller than a line, or not aligned to one, are never lent: a lent block's neighbours on
+// its line could be another thread's live blocks (passive false sharing).
+TEST(ClassCentralList, BlocksThatShareLinesAreNotLentToAnotherShard) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(48, 16, 16 * 1024, up, counters, 2);
+  block_chain a;
+  central.take(a, 8, 0);
+  const std::vector<void*> given = blocks_of(a);
+  central.give(a.head, a.count);
+  block_chain b;
+  central.take(b, 8, 1);
+  EXPECT_EQ(up.outstanding_blocks(), 2u) << "shard 1 carved a span of its own";
+  for (void* p : blocks_of(b)) EXPECT_EQ(std::count(given.begin(), given.end(), p), 0);
+  central.give(b.head, b.count);
+  EXPECT_EQ(central.release_unused(), 2 * central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
 TEST(ClassCentralList, AFlushedBatchIsParkedAndTakenBackWhole) {
   test_upstream up;
   stats_counters counters;

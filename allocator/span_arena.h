@@ -80,6 +80,17 @@ class span_arena {
 
   // Whether take() can be served without a new span.
   bool has_free_block() const noexcept { return available_.head != nullptr; }
+  // Whether take_listed() would find blocks.
+  bool has_listed_block() const noexcept { return available_.head != nullptr && available_.head->free != nullptr; }
+  // Up to `n` of the blocks given back to the first span with free blocks, and nothing else (no
+  // never-used block, no new span): 0 when that span has none listed. For a refill of another
+  // shard whose own spans are empty (class_central_list::take): blocks already paid for, rather
+  // than a new span beside them.
+  std::size_t take_listed(block_chain& out, std::size_t n) noexcept {
+    if (!has_listed_block()) return 0;
+    const std::size_t listed = available_.head->listed;
+    return take(out, n < listed ? n : listed);  // n <= listed: the list alone serves it
+  }
   // A new span from upstream, not yet the arena's: touches no arena state, so it needs no lock (the
   // caller's lock need not be held across an upstream call). An upstream throw propagates; a span
   // with the wrong alignment goes back and throws std::bad_alloc.
