@@ -15,6 +15,7 @@
 #include <set>
 #include <string_view>
 
+#include "bench/allocator_choice.h"
 #include "bench/backend_client.h"
 #include "bench/cli_args.h"
 #include "bench/provenance.h"
@@ -111,15 +112,7 @@ int run(int argc, char** argv) {
   const std::vector<ab::backend_binary> backends = ab::find_backends(argv[0], layouts);
   std::vector<std::string> known;
   for (const ab::backend_binary& b : backends) known.insert(known.end(), b.allocators.begin(), b.allocators.end());
-  std::vector<std::string> chosen = args.list("allocators");
-  if (chosen.empty()) chosen = known;
-  for (const std::string& a : chosen) {
-    if (std::find(known.begin(), known.end(), a) == known.end()) {
-      std::string list;
-      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw std::invalid_argument("--allocators: unknown allocator '" + a + "' (known: " + list + ")");
-    }
-  }
+  const std::vector<std::string> chosen = ab::choose_allocators(args.list("allocators"), known);
 
   for (const ab::workload_config& w : workloads) {
     std::string threads;
