@@ -15,10 +15,11 @@
 //
 // A thread's flushed batch is parked whole in the thread's own shard (transfer_stack.h) and is
 // usually what its next refill takes back: O(1) under the lock, and the blocks stay with the thread
-// that last touched them. A refill that finds its shard's parking empty looks at a few other shards'
-// (take_parked) before it carves: a thread whose frees outrun its allocations feeds the others. A
-// refill whose shard's spans are empty too takes blocks given back to another shard's spans before
-// it fetches a span (take_listed_elsewhere; classes of whole cache lines only).
+// that last touched them. A refill that finds its shard's parking empty looks at a few other
+// shards' (take_parked_nearby, only those whose hint says a batch is parked) before its own spans:
+// a thread whose frees outrun its allocations feeds the others. A refill whose shard's spans are
+// empty too takes blocks given back to another shard's spans before it fetches a span
+// (take_listed_elsewhere; classes of whole cache lines only).
 // Blocks given one by one (a full stack, a drain, release_unused) go back to the span they came
 // from, whichever thread gives them.
 #pragma once
@@ -96,17 +97,26 @@ class class_central_list {
     // On a line of its own, written only when it changes, so readers keep a shared copy. (On the
     // 2-core machine it measured level with trying every lock: inference_kv, 16 threads.)
     alignas(kCacheLine) std::atomic<bool> lendable{false};
+    // Whether a batch is parked, the same way (take_parked_nearby, parked_nearby).
+    std::atomic<bool> parking{false};
 
-    void note_lendable() noexcept {
-      const bool now = arena.has_listed_block();
-      if (lendable.load(std::memory_order_relaxed) != now) lendable.store(now, std::memory_order_relaxed);
+    void note_lendable() noexcept { note(lendable, arena.has_listed_block()); }
+    void note_parking() noexcept { note(parking, !parked.empty()); }
+    static void note(std::atomic<bool>& hint, bool now) noexcept {
+      if (hint.load(std::memory_order_relaxed) != now) hint.store(now, std::memory_order_relaxed);
     }
   };
 
-  // A parked batch onto `out`: shard `own`'s, else one of a few other shards' whose lock is free
-  // (threads whose frees outrun their allocations park what others then lack: cross_thread). 0 when
-  // none was found. Takes and lets go of each shard's lock itself.
-  std::size_t take_parked(block_chain& out, std::size_t own);
+  // How many shards after its own a refill looks at for a parked batch.
+  static constexpr std::size_t kLooks = 3;
+  // A parked batch of one of the kLooks shards after `own` whose hint says it has one and whose lock
+  // is free (threads whose frees outrun their allocations park what others then lack: cross_thread)
+  // onto `out`. 0 when none was found. Takes and lets go of each shard's lock itself.
+  std::size_t take_parked_nearby(block_chain& out, std::size_t own);
+  // Whether one of those shards' hints says a batch is parked there.
+  bool parked_nearby(std::size_t own) const noexcept;
+  // A refill from shard s's spans (its lock held).
+  std::size_t take_from_arena(shard_state& s, block_chain& out, std::size_t n);
 
   // Before a refill of shard `own` fetches a new span: up to `n` blocks given back to another shard's
   // spans (span_arena::take_listed), trying each lendable shard's lock once (classes with lend_

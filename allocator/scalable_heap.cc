@@ -60,7 +60,7 @@ const scalable_heap_config& validated(const scalable_heap_config& c) {
 // pages and lines. With more threads than cores, each time slice refetches them: on rl_small at 16
 // threads on 2 cores, 16 shards instead of 2 ran 10-14 % faster (medians of 6 and 8 matched runs).
 // Threads that then lack blocks another thread parked find them by looking at other shards
-// (class_central_list::take_parked), which kept cross_thread as fast as with 2 shards.
+// (class_central_list::take_parked_nearby), which kept cross_thread as fast as with 2 shards.
 std::size_t shard_count(std::size_t configured) {
   return configured != 0 ? configured : kDefaultCentralShards;
 }
