@@ -91,9 +91,7 @@ std::size_t class_central_list::take(block_chain& out, std::size_t n, std::size_
   void* span = s.arena.fetch_span();  // throws with nothing changed
   counted_lock lock(s.mu, *counters_);
   s.arena.adopt_span(span);
-  const std::size_t taken = s.arena.take(out, n);
-  s.note_lendable();
-  return taken;
+  return take_from_arena(s, out, n);
 }
 
 std::size_t class_central_list::take_from_arena(shard_state& s, block_chain& out, std::size_t n) {

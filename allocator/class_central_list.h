@@ -49,10 +49,12 @@ class class_central_list {
 
   std::size_t shard_count() const noexcept { return count_; }
 
-  // Blocks from shard `shard % shard_count()` onto `out`: a parked batch if the shard has one and
-  // `n` is at least parked_batch (a refill's size; a parked batch may be shorter), else up to `n`
-  // (at least one) from the spans, see span_arena::take (an upstream throw propagates with nothing
-  // changed). Returns how many were added.
+  // Blocks for shard `shard % shard_count()` onto `out`, from the first source that has some: when
+  // `n` is at least parked_batch (a refill's size; a parked batch may be shorter), a batch parked in
+  // that shard, then one parked in a nearby shard (take_parked_nearby); else or then up to `n` (at
+  // least one) from the shard's spans; then blocks given back to another shard's spans
+  // (take_listed_elsewhere); last a new span, see span_arena::take (an upstream throw propagates
+  // with nothing changed). Returns how many were added.
   std::size_t take(block_chain& out, std::size_t n, std::size_t shard);
 
   // One block, for a thread that has no cache.
@@ -115,7 +117,7 @@ class class_central_list {
   std::size_t take_parked_nearby(block_chain& out, std::size_t own);
   // Whether one of those shards' hints says a batch is parked there.
   bool parked_nearby(std::size_t own) const noexcept;
-  // A refill from shard s's spans (its lock held).
+  // A refill from shard s's spans (its lock held), and its lendable hint after it.
   std::size_t take_from_arena(shard_state& s, block_chain& out, std::size_t n);
 
   // Before a refill of shard `own` fetches a new span: up to `n` blocks given back to another shard's

@@ -102,6 +102,16 @@ TEST(ClassCentralList, BlocksReturnToTheirOwnShard) {
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 
+// Eight blocks taken for `shard` and given straight back (onto its span's list): what they were.
+std::vector<void*> take_and_give_back(class_central_list& central, std::size_t shard) {
+  block_chain chain;
+  central.take(chain, 8, shard);
+  EXPECT_EQ(chain.count, 8u);
+  std::vector<void*> blocks = blocks_of(chain);
+  central.give(chain.head, chain.count);
+  return blocks;
+}
+
 // A shard whose spans have no free block takes blocks given back to another shard's spans before it
 // fetches a span of its own (a ring of threads frees each block into its neighbour's cache); it never
 // carves another shard's never-used blocks.
@@ -109,11 +119,7 @@ TEST(ClassCentralList, AnEmptyShardTakesBlocksGivenBackToAnotherShardBeforeANewS
   test_upstream up;
   stats_counters counters;
   class_central_list central(64, 64, 16 * 1024, up, counters, 2);
-  block_chain a;
-  central.take(a, 8, 0);
-  ASSERT_EQ(a.count, 8u);
-  const std::vector<void*> given = blocks_of(a);
-  central.give(a.head, a.count);  // onto shard 0's span's list
+  const std::vector<void*> given = take_and_give_back(central, 0);  // onto shard 0's span's list
   ASSERT_EQ(up.outstanding_blocks(), 1u);
 
   block_chain b;
@@ -145,10 +151,7 @@ TEST(ClassCentralList, BlocksThatShareLinesAreNotLentToAnotherShard) {
   test_upstream up;
   stats_counters counters;
   class_central_list central(48, 16, 16 * 1024, up, counters, 2);
-  block_chain a;
-  central.take(a, 8, 0);
-  const std::vector<void*> given = blocks_of(a);
-  central.give(a.head, a.count);
+  const std::vector<void*> given = take_and_give_back(central, 0);
   block_chain b;
   central.take(b, 8, 1);
   EXPECT_EQ(up.outstanding_blocks(), 2u) << "shard 1 carved a span of its own";
