@@ -88,40 +88,58 @@ guarded_pages::~guarded_pages() {
 void* guarded_pages::allocate(std::size_t bytes, std::size_t alignment) noexcept {
   if (bytes == 0) bytes = 1;
   if (bytes > slot_bytes_ - page_ || alignment > page_) return nullptr;
-  std::lock_guard<std::mutex> lock(mutex_);
   std::size_t i;
-  if (free_count_ > 0) {
-    i = free_[--free_count_];
-  } else if (fifo_count_ > 0) {
-    i = evict_oldest();  // every slot is live or quarantined: shorten the quarantine by one
-  } else {
-    return nullptr;  // kSlots guarded blocks are live: this request is not sampled
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_count_ > 0) {
+      i = free_[--free_count_];
+    } else if (fifo_count_ > 0) {
+      i = evict_oldest();  // every slot is live or quarantined: shorten the quarantine by one
+    } else {
+      return nullptr;  // kSlots guarded blocks are live: this request is not sampled
+    }
   }
+  // Slot i is this call's alone from here until it is published live: the mprotect runs without the
+  // mutex, so that a thread whose system call waits (for the mmap lock, or another sampling thread's
+  // TLB shootdown) holds up no other sampling thread.
   const std::uintptr_t end = guard_page(i);
   const std::uintptr_t start = (end - bytes) & ~std::uintptr_t(alignment - 1);
   const std::uintptr_t first_page = start & ~std::uintptr_t(page_ - 1);
   if (mprotect(reinterpret_cast<void*>(first_page), end - first_page, PROT_READ | PROT_WRITE) != 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
     free_[free_count_++] = std::uint32_t(i);
     return nullptr;
   }
   slots_[i].block.store(start, std::memory_order_relaxed);
   slots_[i].bytes.store(bytes, std::memory_order_relaxed);
   slots_[i].state.store(live, std::memory_order_release);
-  ++live_;
+  live_.fetch_add(1, std::memory_order_relaxed);
   return reinterpret_cast<void*>(start);
 }
 
 bool guarded_pages::deallocate(void* p) noexcept {
   const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(p);
   const std::size_t i = (addr - base_) / slot_bytes_;
-  std::lock_guard<std::mutex> lock(mutex_);
   slot& s = slots_[i];
-  if (s.state.load(std::memory_order_relaxed) != live || s.block.load(std::memory_order_relaxed) != addr) {
-    return false;
+  std::uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (s.state.load(std::memory_order_relaxed) != live || s.block.load(std::memory_order_relaxed) != addr) {
+      return false;
+    }
+    // Quarantined before its pages close: a second free of p fails from here on, and a fault in the
+    // block (possible only once they are closed) is a use after free.
+    s.state.store(quarantined, std::memory_order_release);
+    generation = generation_;
   }
+  live_.fetch_sub(1, std::memory_order_relaxed);
+  // Without the mutex, as in allocate: making pages inaccessible is the system call that waits for
+  // every other core running this process to drop their translations.
   protect_block(i);
-  s.state.store(quarantined, std::memory_order_release);
-  --live_;
+  // Only now may the slot be evicted and handed out again: its pages are closed, so that a later
+  // mprotect that opens them for the next block cannot be undone by this one.
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (generation != generation_) return true;  // release_all() ran meanwhile and took the slot back
   if (fifo_count_ == kQuarantine) free_[free_count_++] = std::uint32_t(evict_oldest());
   fifo_[(fifo_head_ + fifo_count_) % kQuarantine] = std::uint32_t(i);
   ++fifo_count_;
@@ -143,18 +161,16 @@ void guarded_pages::release_all() noexcept {
   // Should mapping a slot's data fail here, that slot is only slower (its mprotect splits), not wrong.
   map_slot_data();
   fifo_head_ = fifo_count_ = 0;
-  live_ = 0;
+  live_.store(0, std::memory_order_relaxed);
+  ++generation_;
 }
 
 std::size_t guarded_pages::mapped_slots() const noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  return live_ + fifo_count_;
+  return live_.load(std::memory_order_relaxed) + fifo_count_;
 }
 
-std::size_t guarded_pages::live_blocks() const noexcept {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return live_;
-}
+std::size_t guarded_pages::live_blocks() const noexcept { return live_.load(std::memory_order_relaxed); }
 
 bool guarded_pages::map_slot_data() noexcept {
   for (std::size_t i = 0; i < kSlots; ++i) {
