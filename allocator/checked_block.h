@@ -4,9 +4,11 @@
 //   into the freed block changes it.
 //
 // The canary takes what room the block has after the requested bytes, up to kCanaryBytes; resources
-// that can add room ask for bytes + kCanaryBytes, so that a canary always fits. Only the first
-// kFillLimit bytes of a freed block are filled and checked: the cost of a free stays bounded for large
-// blocks, and a stray write through a dangling pointer usually lands near the start.
+// that can add room ask for bytes + kCanaryBytes, so that a canary always fits. Only a freed block's
+// first bytes are filled and checked, up to a bound the resource passes (at most kFillLimit): the
+// cost of a free stays bounded for large blocks. The registry's resources fill up to kFillLimit;
+// scalable's checked mode, meant to be left on, fills its checked_fill_bytes (32 by default: a free
+// then touches only the lines it reads anyway, see README "Checked mode").
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,7 @@ namespace allocbench::detail {
 
 inline constexpr std::size_t kCanaryBytes = 8;
 inline constexpr std::size_t kFillLimit = 4096;
+inline constexpr std::size_t kDefaultCheckedFillBytes = 32;  // scalable's checked_fill_bytes
 inline constexpr unsigned char kCanaryByte = 0xCB;
 inline constexpr unsigned char kFreedByte = 0xDF;
 
@@ -55,7 +58,7 @@ inline bool canary_intact(const void* p, std::size_t bytes, std::size_t length) 
   return true;
 }
 
-inline std::size_t fill_length(std::size_t bytes) noexcept { return bytes < kFillLimit ? bytes : kFillLimit; }
+inline std::size_t fill_length(std::size_t bytes, std::size_t limit) noexcept { return bytes < limit ? bytes : limit; }
 
 // A freed block's fill, in 16-byte stores without a loop for blocks up to 64 bytes: the stores for
 // [0, n) are at 0 and n - 16 (and 16 and n - 32 from 32 bytes on), overlapping where n is not a
@@ -63,9 +66,9 @@ inline std::size_t fill_length(std::size_t bytes) noexcept { return bytes < kFil
 // So the number of stores, and of branches, barely depends on the size (rl_small's six random sizes
 // made the old one-store-per-step loop exit unpredictably). Not std::memset: for a length known only
 // to be <= kFillLimit GCC inlines `rep stos` there, whose start-up costs more than a small block's fill.
-[[gnu::always_inline]] inline void fill_freed(void* p, std::size_t bytes) noexcept {
+[[gnu::always_inline]] inline void fill_freed(void* p, std::size_t bytes, std::size_t limit = kFillLimit) noexcept {
   unsigned char* b = static_cast<unsigned char*>(p);
-  const std::size_t n = fill_length(bytes);
+  const std::size_t n = fill_length(bytes, limit);
 #if defined(__SSE2__)
   if (n >= 16) [[likely]] {
     const __m128i v = _mm_set1_epi8(char(kFreedByte));
@@ -84,10 +87,11 @@ inline std::size_t fill_length(std::size_t bytes) noexcept { return bytes < kFil
 }
 
 // Every byte of the fill compared, in the same steps as fill_freed: the 16-byte compares AND-ed and
-// one mask test per 64 bytes (SSE2). This runs once per block leaving quarantine.
-[[gnu::always_inline]] inline bool fill_intact(const void* p, std::size_t bytes) noexcept {
+// one mask test per 64 bytes (SSE2). This runs once per block leaving quarantine, with the bound its
+// fill had.
+[[gnu::always_inline]] inline bool fill_intact(const void* p, std::size_t bytes, std::size_t limit = kFillLimit) noexcept {
   const unsigned char* b = static_cast<const unsigned char*>(p);
-  const std::size_t n = fill_length(bytes);
+  const std::size_t n = fill_length(bytes, limit);
 #if defined(__SSE2__)
   if (n >= 16) [[likely]] {
     const __m128i v = _mm_set1_epi8(char(kFreedByte));

@@ -52,8 +52,8 @@ void checked_registry::shard_lock::wait() noexcept {
   }
 }
 
-checked_registry::checked_registry(std::string_view resource_kind)
-    : kind_(resource_kind), map_(*checked_metadata_resource()) {}
+checked_registry::checked_registry(std::string_view resource_kind, std::size_t fill_bytes)
+    : kind_(resource_kind), fill_bytes_(fill_bytes < kFillLimit ? fill_bytes : kFillLimit), map_(*checked_metadata_resource()) {}
 
 checked_registry::~checked_registry() = default;
 
@@ -116,7 +116,7 @@ void checked_registry::on_deallocate(void* p, std::size_t bytes, std::size_t ali
     if (fault != invalid_free_kind::overflow) return;  // the free is ignored
     overflowed = true;  // the block is the caller's: free it once the overflow is reported
   }
-  fill_freed(p, bytes);
+  fill_freed(p, bytes, fill_bytes_);
   shard& s = shards_[thread_shard()];
   {
     shard_lock lock(s);
@@ -131,7 +131,7 @@ void checked_registry::on_deallocate(void* p, std::size_t bytes, std::size_t ali
   out.accepted = true;
   // Outside the lock: the evicted blocks' words are none now, so nobody else reads them.
   for (std::size_t i = 0; i < out.evicted_count; ++i) {
-    out.evicted_dirty[i] = !fill_intact(out.evicted[i].p, out.evicted[i].bytes);
+    out.evicted_dirty[i] = !fill_intact(out.evicted[i].p, out.evicted[i].bytes, fill_bytes_);
   }
 }
 
@@ -144,7 +144,7 @@ void checked_registry::drain_shard(std::size_t index, free_result& out) noexcept
     while (s.ring_size > 0) evict_oldest(s, out);
   }
   for (std::size_t i = 0; i < out.evicted_count; ++i) {
-    out.evicted_dirty[i] = !fill_intact(out.evicted[i].p, out.evicted[i].bytes);
+    out.evicted_dirty[i] = !fill_intact(out.evicted[i].p, out.evicted[i].bytes, fill_bytes_);
   }
 }
 

@@ -72,8 +72,9 @@ class checked_registry {
     bool evicted_dirty[kQuarantineBlocks + 1];
   };
 
-  // Takes the index's root and first spares: may throw bad_alloc.
-  explicit checked_registry(std::string_view resource_kind);
+  // Takes the index's root and first spares: may throw bad_alloc. A freed block's first `fill_bytes`
+  // (at most kFillLimit) are filled and checked (checked_block.h).
+  explicit checked_registry(std::string_view resource_kind, std::size_t fill_bytes = kFillLimit);
   ~checked_registry();
   checked_registry(const checked_registry&) = delete;
   checked_registry& operator=(const checked_registry&) = delete;
@@ -171,6 +172,7 @@ class checked_registry {
   void report_dirty(const free_result& r);
 
   std::string_view kind_;
+  std::size_t fill_bytes_;
   checked_block_map map_;
   shard shards_[kShards];
 };

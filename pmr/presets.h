@@ -59,7 +59,9 @@
 //       "guarded_sample_rate": 0,         optional (0 = off): about one small allocation in N gets
 //                                         guard pages (overflow / use after free fault and are
 //                                         reported); preset scalable_guarded uses 1000
-//       "checked": false }                optional (build default)
+//       "checked": false,                 optional (build default)
+//       "checked_fill_bytes": 32 }        optional (32), 0..4096: bytes at a freed block's start that
+//                                         checked mode fills and checks (a write after free there is caught)
 //
 // A route whose child could not serve every request it admits (max_size above a slab's block size or
 // a segregated resource's largest class, max_alignment above what the child honours) is an error.

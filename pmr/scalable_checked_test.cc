@@ -139,6 +139,49 @@ TEST(ScalableChecked, AThreadsQuarantineIsCheckedAndGivenBackAtItsExit) {
   EXPECT_EQ(s.live_requested_bytes, 0u);
 }
 
+// A write `offset` bytes into a freed block of `bytes`: whether the resource reports it when the
+// block leaves quarantine. The same block is then freed and reused without a report.
+bool write_after_free_caught(scalable_resource& r, std::size_t bytes, std::size_t alignment, std::size_t offset) {
+  testing::invalid_free_recorder recorder;
+  r.flush_quarantine();
+  auto* p = static_cast<unsigned char*>(r.allocate(bytes, alignment));
+  std::memset(p, 0x5a, bytes);
+  r.deallocate(p, bytes, alignment);
+  p[offset] = 0x11;
+  r.flush_quarantine();
+  const bool caught = recorder.reports().size() == 1 && recorder.reports()[0].kind == invalid_free_kind::write_after_free &&
+                      recorder.reports()[0].pointer == p;
+  EXPECT_LE(recorder.reports().size(), 1u);
+  EXPECT_EQ(r.stats().live_blocks, 0u);
+  return caught;
+}
+
+// checked_fill_bytes bounds the fill: by default a freed block's first 32 bytes are checked, on the
+// header path (256 B) and through the registry (8 KiB, 64-aligned) alike; 4096 reaches further.
+TEST(ScalableChecked, TheFillCoversCheckedFillBytes) {
+  test_upstream up;
+  scalable_resource by_default(checked(), &up);
+  EXPECT_EQ(by_default.checked_fill_bytes(), detail::kDefaultCheckedFillBytes);
+  for (const std::size_t alignment : {std::size_t(16), std::size_t(64)}) {
+    SCOPED_TRACE(alignment);
+    const std::size_t bytes = alignment == 16 ? 256 : 8192;
+    EXPECT_TRUE(write_after_free_caught(by_default, bytes, alignment, 0));
+    EXPECT_TRUE(write_after_free_caught(by_default, bytes, alignment, detail::kDefaultCheckedFillBytes - 1));
+    EXPECT_FALSE(write_after_free_caught(by_default, bytes, alignment, detail::kDefaultCheckedFillBytes));
+  }
+  scalable_options o = checked();
+  o.checked_fill_bytes = 4096;
+  scalable_resource far(o, &up);
+  EXPECT_TRUE(write_after_free_caught(far, 256, 16, 200));
+  EXPECT_TRUE(write_after_free_caught(far, 8192, 64, 4095));
+  EXPECT_FALSE(write_after_free_caught(far, 8192, 64, 4096));
+  o.checked_fill_bytes = 0;  // no fill: the other checks stay
+  scalable_resource none(o, &up);
+  EXPECT_FALSE(write_after_free_caught(none, 256, 16, 0));
+  o.checked_fill_bytes = 4097;
+  EXPECT_THROW(scalable_resource(o, &up), std::invalid_argument);
+}
+
 // Requests the header path does not serve (over-aligned, large) still get every check, through the
 // registry; a free with the other path's size or alignment is a mismatch, not a foreign pointer.
 TEST(ScalableChecked, RegistryBlocksBesideHeaderBlocks) {

@@ -10,7 +10,8 @@ namespace allocbench::detail {
 scalable_options parse_scalable_options(const json_fields& node) {
   node.reject_unknown({"type", "classes", "small_step", "small_step_limit", "classes_per_doubling",
                        "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches",
-                       "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked"});
+                       "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked",
+                       "checked_fill_bytes"});
   scalable_options o;
   if (node.has("classes")) {
     // An explicit list replaces the spacing fields; naming both would leave one silently unused.
@@ -44,6 +45,7 @@ scalable_options parse_scalable_options(const json_fields& node) {
   o.central_shards = node.size_or("central_shards", o.central_shards);
   o.guarded_sample_rate = node.size_or("guarded_sample_rate", o.guarded_sample_rate);
   o.checked = node.boolean_or("checked", o.checked);
+  o.checked_fill_bytes = node.size_or("checked_fill_bytes", o.checked_fill_bytes);
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <chrono>
@@ -29,6 +30,14 @@ detail::scalable_heap_config heap_config_with_spans(const scalable_options& opti
   // The same condition: a resource without a user's upstream keeps its large blocks on pages of its own.
   c.large_own_pages = spans != nullptr;
   return c;
+}
+
+std::size_t validated_fill_bytes(std::size_t n) {
+  if (n > detail::kFillLimit) {
+    throw std::invalid_argument("scalable_resource: checked_fill_bytes must be at most " +
+                                std::to_string(detail::kFillLimit) + ", got " + std::to_string(n));
+  }
+  return n;
 }
 
 // A key for the header checksums: different for every resource and every release(), odd.
@@ -79,11 +88,12 @@ scalable_resource::scalable_resource(const scalable_options& options, std::pmr::
     : checked_(options.checked),
       sampling_(options.guarded_sample_rate != 0),
       headers_(checked_ && !sampling_),
+      fill_bytes_(validated_fill_bytes(options.checked_fill_bytes)),
       secret_(fresh_secret(this)),
       spans_(std::move(spans)),
       heap_(checked_heap_config(options, non_null(upstream)), non_null(upstream), counters_) {
   if (!checked_) return;
-  registry_ = std::make_unique<detail::checked_registry>(kind());
+  registry_ = std::make_unique<detail::checked_registry>(kind(), fill_bytes_);
   if (!headers_) return;
   const detail::size_class_map& map = heap_.classes();
   const std::size_t table = std::min(map.max_small(), detail::fast_class_lookup::kDirectLimit);
@@ -213,7 +223,7 @@ void scalable_resource::deallocate_checked(void* p, std::size_t bytes, std::size
     report_overflow(p, bytes, alignment);
     overflow_reported = true;  // the handler returned: the block is the caller's, free it
   }
-  detail::fill_freed(p, bytes);
+  detail::fill_freed(p, bytes, fill_bytes_);
   detail::scope_note_deallocate(this, bytes);
   if (detail::checked_quarantine_ring* ring = quarantines_->local()) [[likely]] {
     if (ring->push({p, bytes})) [[unlikely]] evict_oldest(*ring);
@@ -256,7 +266,7 @@ void scalable_resource::report_dirty(const detail::quarantined_block (&batch)[de
 }
 
 bool scalable_resource::leave_quarantine(detail::quarantined_block b, std::size_t& alignment) noexcept {
-  const bool dirty = !detail::fill_intact(b.p, b.bytes);
+  const bool dirty = !detail::fill_intact(b.p, b.bytes, fill_bytes_);
   const std::atomic_ref<std::uint64_t> header = detail::checked_header::at(b.p);
   if (dirty) [[unlikely]] alignment = detail::checked_header::alignment_of(header.load(std::memory_order_relaxed));
   // No block any more: a later free of p is foreign until the heap hands the block out again.

@@ -54,12 +54,14 @@
 // quarantine ring (allocator/checked_quarantine.h, no lock) and goes to that thread's cache when it
 // leaves. Larger or more aligned requests, and every request of a resource that also samples guard
 // pages, are recorded in the registry (allocator/checked_registry.h) as the other resources' are.
-// Threads keep their caches. Statistics count a quarantined block as freed; peak_live_bytes may
+// A freed header block's first checked_fill_bytes are filled and checked when it leaves quarantine
+// (allocator/checked_block.h), and so are the registry's blocks of this resource. Threads keep their
+// caches. Statistics count a quarantined block as freed; peak_live_bytes may
 // include blocks that were waiting in quarantine (16 per thread, and the registry's), and the usable
 // figures are those of the larger classes served.
 //
 // Layout node (pmr/presets.h): { "type": "scalable", <any field of scalable_options by the same
-// name, guarded_sample_rate included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
+// name, guarded_sample_rate and checked_fill_bytes included>, "checked": bool }. Either "classes" or the spacing fields give the size classes.
 #pragma once
 
 #include <cstddef>
@@ -103,6 +105,12 @@ struct scalable_options {
   // blocks from the same spans (small blocks sharing a cache line with another thread's).
   std::size_t central_shards = 0;
   bool checked = checked_by_default();    // checked mode (invalid_free.h; see "Checked mode" above)
+  // Checked mode: how many bytes at the start of a freed block are filled and compared when it leaves
+  // quarantine (a write into a freed block is caught there). 0..4096; 32 by default, where the free
+  // writes only lines it reads anyway: a larger bound catches writes further into freed blocks and
+  // costs a free one store per cache line it adds (rl_small, 1 thread: 64 costs about 10 %, the whole
+  // block about 25 %; README "Checked mode").
+  std::size_t checked_fill_bytes = detail::kDefaultCheckedFillBytes;
   // Sampled guard pages (allocator/guarded_pages.h), off by default: about one small allocation in
   // this many (0 = none, at most 2^32) gets pages of its own, ending right before an inaccessible
   // page, and made inaccessible for a while after its free; an overflow past it or a use after its
@@ -147,6 +155,8 @@ class scalable_resource final : public instrumented_resource {
   // The calling thread's current bound on cached blocks of the class serving `bytes`.
   std::size_t local_cache_bound(std::size_t bytes);
   bool checked() const noexcept { return checked_; }
+  // The bytes of a freed block checked mode fills and checks (checked_fill_bytes).
+  std::size_t checked_fill_bytes() const noexcept { return fill_bytes_; }
   // Allocations that got guard pages so far (guarded_sample_rate > 0), and the guarded blocks held
   // now (live ones and those still in quarantine; 0 after release()).
   std::size_t guarded_count() const noexcept { return std::size_t(heap_.guarded_count()); }
@@ -220,6 +230,7 @@ class scalable_resource final : public instrumented_resource {
   bool checked_;
   bool sampling_;      // guarded_sample_rate > 0
   bool headers_ = false;  // checked and not sampling: small requests get a header
+  std::size_t fill_bytes_;            // checked_fill_bytes, validated
   std::size_t header_max_bytes_ = 0;  // the largest request served with a header
   std::uint64_t secret_ = 0;          // the header checksums' key (odd); changed by release()
   std::unique_ptr<detail::os_span_source> spans_;  // null when an upstream was given; outlives heap_

@@ -431,6 +431,10 @@ TEST(ScalableLayout, FieldsReachTheResource) {
   EXPECT_EQ(s->class_sizes(), (std::vector<std::size_t>{8, 24, 64, 1000}));
   EXPECT_EQ(s->span_bytes_for(8), 8192u);
   EXPECT_FALSE(s->checked());
+  auto c = build_resource(layout(nlohmann::json::parse(R"({"type": "scalable", "checked": true,
+                                                           "checked_fill_bytes": 256})")),
+                          "t.json", &up);
+  EXPECT_EQ(dynamic_cast<scalable_resource*>(c.get())->checked_fill_bytes(), 256u);
   auto g = build_resource(layout(nlohmann::json::parse(R"({"type": "scalable", "small_step": 8,
                                                            "max_small": 4096})")),
                           "t.json", &up);
@@ -456,6 +460,8 @@ TEST(ScalableLayout, BadFieldsAreConfigErrors) {
   expect_config_error(R"({"type": "scalable", "span_bytes": 5000})", "resource");
   expect_config_error(R"({"type": "scalable", "max_batch": -1})", "resource.max_batch");
   expect_config_error(R"({"type": "scalable", "checked": "yes"})", "resource.checked");
+  expect_config_error(R"({"type": "scalable", "checked_fill_bytes": 4097})", "resource");
+  expect_config_error(R"({"type": "scalable", "checked_fill_bytes": -32})", "resource.checked_fill_bytes");
 }
 
 }  // namespace

@@ -302,8 +302,12 @@ void expect_write_after_free_caught(Resource& r, std::size_t bytes, std::size_t 
   r.flush_quarantine();
   auto* p = static_cast<unsigned char*>(r.allocate(bytes, alignment));
   r.deallocate(p, bytes, alignment);
-  // Through a dangling pointer, inside the checked prefix (allocator/checked_block.h).
-  p[std::min(bytes / 2, detail::kFillLimit - 1)] = 0;
+  // Through a dangling pointer, inside the checked prefix (allocator/checked_block.h): scalable's
+  // is its checked_fill_bytes, the registry's resources' kFillLimit.
+  std::size_t fill = detail::kFillLimit;
+  if constexpr (requires { r.checked_fill_bytes(); }) fill = r.checked_fill_bytes();
+  ASSERT_GT(fill, 0u) << "no fill to overwrite";
+  p[std::min(bytes / 2, fill - 1)] = 0;
   const resource_stats before = r.stats();
   EXPECT_THROW(r.flush_quarantine(), std::runtime_error);
   expect_caught(invalid_free_kind::write_after_free, p, bytes, resource);
