@@ -5,6 +5,7 @@
 //              7 routing with "fallback": "upstream"
 //   options:   small chunks, spans and regions (refills and growth on most calls), thread caches,
 //              central shards, direct thresholds; bit 7 turns checked mode on.
+//   which / 8: scalable's checked_fill_bytes, % 4: the default (32), 0, 64, 4096.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,10 @@ inline nlohmann::json fuzzed_node(std::uint8_t which, std::uint8_t options) {
               {"span_bytes", u(small ? 4096 : 65536)},
               {"max_batch", u(2 + (options >> 1) % 8)},
               {"central_shards", u((options >> 4) % 5)}};
+      if (const std::size_t fill = (which / 8) % 4; fill != 0) {
+        static constexpr std::size_t kFills[] = {32, 0, 64, 4096};
+        node["checked_fill_bytes"] = u(kFills[fill]);
+      }
       break;
     case 1:
       node = {{"type", "fixed_slab"},
