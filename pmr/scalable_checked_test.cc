@@ -8,7 +8,9 @@
 #include <barrier>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "allocator/checked_header.h"
@@ -180,6 +182,48 @@ TEST(ScalableChecked, TheFillCoversCheckedFillBytes) {
   EXPECT_FALSE(write_after_free_caught(none, 256, 16, 0));
   o.checked_fill_bytes = 4097;
   EXPECT_THROW(scalable_resource(o, &up), std::invalid_argument);
+}
+
+// Classes that cannot hold a header block (max_small 16; classes none of which is a multiple of 16,
+// or only small ones) send requests to the registry instead, where the header path would have put
+// them on the large path, whose blocks the span map does not know: found by the layout fuzzer, a
+// free of allocate(0, 1) with max_small 16 was reported as a foreign pointer.
+TEST(ScalableChecked, ClassesWithoutRoomForAHeaderUseTheRegistry) {
+  struct layout_case {
+    std::vector<std::size_t> classes;
+    std::size_t max_small;
+  };
+  for (const layout_case& l : {layout_case{{}, 16}, layout_case{{8, 24, 40, 1000}, 0}, layout_case{{16, 24, 1000}, 0}}) {
+    SCOPED_TRACE(l.classes.empty() ? std::string("max_small 16") : std::to_string(l.classes.back()));
+    testing::invalid_free_recorder recorder;
+    test_upstream up;
+    scalable_options o = checked();
+    if (l.classes.empty()) {
+      o.max_small = l.max_small;
+      o.small_step = 8;
+      o.small_step_limit = 16;
+    } else {
+      o.classes = l.classes;
+    }
+    scalable_resource r(o, &up);
+    std::vector<std::pair<void*, std::size_t>> blocks;
+    for (const std::size_t bytes : {std::size_t(0), std::size_t(1), std::size_t(8), std::size_t(16), std::size_t(100), std::size_t(900)}) {
+      void* p = r.allocate(bytes, 1);
+      std::memset(p, 0x5a, bytes);
+      blocks.emplace_back(p, bytes);
+    }
+    for (const auto& [p, bytes] : blocks) r.deallocate(p, bytes, 1);
+    r.flush_quarantine();
+    EXPECT_TRUE(recorder.reports().empty()) << recorder.reports().size() << " reports, the first "
+                                            << int(recorder.reports().empty() ? 0 : int(recorder.reports()[0].kind));
+    EXPECT_EQ(r.stats().live_blocks, 0u);
+    // And the checks still work there: a second free is a double free.
+    void* p = r.allocate(0, 1);
+    r.deallocate(p, 0, 1);
+    r.deallocate(p, 0, 1);
+    ASSERT_EQ(recorder.reports().size(), 1u);
+    EXPECT_EQ(recorder.reports()[0].kind, invalid_free_kind::double_free);
+  }
 }
 
 // Requests the header path does not serve (over-aligned, large) still get every check, through the

@@ -97,7 +97,19 @@ scalable_resource::scalable_resource(const scalable_options& options, std::pmr::
   if (!headers_) return;
   const detail::size_class_map& map = heap_.classes();
   const std::size_t table = std::min(map.max_small(), detail::fast_class_lookup::kDirectLimit);
-  header_max_bytes_ = table > detail::kCheckedOverhead ? table - detail::kCheckedOverhead : 0;
+  // A header block must come from a class (the span map knows only class spans): the largest request
+  // with a header is the one the largest 16-aligned class within the table holds with its header and
+  // canary, and every smaller one then finds a class too. With no such class (max_small 16, or
+  // classes none of which is a multiple of 16) every request goes through the registry.
+  std::size_t largest = 0;
+  for (std::size_t c = 0; c < map.count(); ++c) {
+    if (map.size(c) <= table && map.alignment(c) >= detail::kCheckedHeaderMaxAlignment) largest = std::max(largest, map.size(c));
+  }
+  if (largest < detail::kCheckedOverhead) {
+    headers_ = false;
+    return;
+  }
+  header_max_bytes_ = largest - detail::kCheckedOverhead;
   for (std::size_t c = 0; c < map.count(); ++c) {
     const std::uint64_t stride = map.size(c);
     const std::uint64_t first = detail::span_arena::first_block_offset(map.alignment(c));

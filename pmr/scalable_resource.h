@@ -45,8 +45,9 @@
 // classes has one entry per size class plus a last one named "large" for the upstream blocks.
 // contention_events counts class and large-shard lock acquisitions that found the lock taken.
 //
-// Checked mode (invalid_free.h; preset "scalable_checked"): a request of up to 4 KiB - 24 with an
-// alignment of at most 16 is served from the class for bytes + 24, with a 16-byte header in front of
+// Checked mode (invalid_free.h; preset "scalable_checked"): a request of up to 4 KiB - 24 (the
+// largest 16-aligned class up to 4 KiB, less 24) with an alignment of at most 16 is served from the
+// class for bytes + 24, with a 16-byte header in front of
 // the pointer (allocator/checked_header.h: size, alignment, state, checksum) and an 8-byte canary
 // after the requested end. Its free first asks the span map (allocator/checked_span_map.h) whether
 // the pointer is a block start of this resource's spans, then checks the header with one compare and
@@ -229,7 +230,7 @@ class scalable_resource final : public instrumented_resource {
 
   bool checked_;
   bool sampling_;      // guarded_sample_rate > 0
-  bool headers_ = false;  // checked and not sampling: small requests get a header
+  bool headers_ = false;  // checked, not sampling, and a 16-aligned class holds a header block
   std::size_t fill_bytes_;            // checked_fill_bytes, validated
   std::size_t header_max_bytes_ = 0;  // the largest request served with a header
   std::uint64_t secret_ = 0;          // the header checksums' key (odd); changed by release()
