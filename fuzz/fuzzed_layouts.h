@@ -5,7 +5,10 @@
 //              7 routing with "fallback": "upstream"
 //   options:   small chunks, spans and regions (refills and growth on most calls), thread caches,
 //              central shards, direct thresholds; bit 7 turns checked mode on.
-//   which / 8: scalable's checked_fill_bytes, % 4: the default (32), 0, 64, 4096.
+//   which / 8: scalable's checked_fill_bytes, % 4: the default (32), 0, 64, 4096;
+//   which / 32: scalable's size classes, % 8: the default spacing, or one of the class sets below
+//              (tiny max_small, classes that are not multiples of 16, a lone class, coarse spacing),
+//              where requests take other paths (registry, large blocks) than the defaults'.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +39,16 @@ inline nlohmann::json fuzzed_node(std::uint8_t which, std::uint8_t options) {
       if (const std::size_t fill = (which / 8) % 4; fill != 0) {
         static constexpr std::size_t kFills[] = {32, 0, 64, 4096};
         node["checked_fill_bytes"] = u(kFills[fill]);
+      }
+      switch (which / 32) {
+        case 1: node.update({{"small_step", u(8)}, {"small_step_limit", u(16)}, {"max_small", u(16)}}); break;
+        case 2: node["classes"] = json::array({u(8), u(24), u(40), u(1000)}); break;
+        case 3: node["classes"] = json::array({u(16), u(48), u(80), u(4096)}); break;
+        case 4: node.update({{"max_small", u(64)}}); break;
+        case 5: node["classes"] = json::array({u(24)}); break;
+        case 6: node.update({{"small_step", u(8)}, {"small_step_limit", u(64)}, {"max_small", u(2048)}}); break;
+        case 7: node.update({{"classes_per_doubling", u(1)}, {"max_small", u(65536)}}); break;
+        default: break;
       }
       break;
     case 1:
