@@ -36,9 +36,9 @@ inline nlohmann::json fuzzed_node(std::uint8_t which, std::uint8_t options) {
               {"span_bytes", u(small ? 4096 : 65536)},
               {"max_batch", u(2 + (options >> 1) % 8)},
               {"central_shards", u((options >> 4) % 5)}};
-      if (const std::size_t fill = (which / 8) % 4; fill != 0) {
-        static constexpr std::size_t kFills[] = {32, 0, 64, 4096};
-        node["checked_fill_bytes"] = u(kFills[fill]);
+      if (const std::size_t fill = (which / 8) % 4; fill != 0) {  // 0: the field left out (32)
+        static constexpr std::size_t kFills[] = {0, 64, 4096};
+        node["checked_fill_bytes"] = u(kFills[fill - 1]);
       }
       switch (which / 32) {
         case 1: node.update({{"small_step", u(8)}, {"small_step_limit", u(16)}, {"max_small", u(16)}}); break;

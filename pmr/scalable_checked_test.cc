@@ -215,7 +215,7 @@ TEST(ScalableChecked, ClassesWithoutRoomForAHeaderUseTheRegistry) {
     for (const auto& [p, bytes] : blocks) r.deallocate(p, bytes, 1);
     r.flush_quarantine();
     EXPECT_TRUE(recorder.reports().empty()) << recorder.reports().size() << " reports, the first "
-                                            << int(recorder.reports().empty() ? 0 : int(recorder.reports()[0].kind));
+                                            << (recorder.reports().empty() ? 0 : int(recorder.reports()[0].kind));
     EXPECT_EQ(r.stats().live_blocks, 0u);
     // And the checks still work there: a second free is a double free.
     void* p = r.allocate(0, 1);
