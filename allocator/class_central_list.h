@@ -48,6 +48,12 @@ class class_central_list {
                      std::size_t parked_batch = 0, bool colour_spans = true);
 
   std::size_t shard_count() const noexcept { return count_; }
+  // Whether `block` (one of this list's, held by the caller) was carved by shard `shard % shard_count()`:
+  // for a thread cache, whether it is most likely a block the thread allocated itself. Reads the
+  // block's span header, which no one writes after carving.
+  bool carved_by(const void* block, std::size_t shard) const noexcept {
+    return shards_[0]->arena.shard_of(const_cast<void*>(block)) == shard % count_;
+  }
 
   // Blocks for shard `shard % shard_count()` onto `out`, from the first source that has some: when
   // `n` is at least parked_batch (a refill's size; a parked batch may be shorter), a batch parked in

@@ -32,6 +32,9 @@ void validate(const scalable_heap_config& c) {
   if (c.class_cache_batches == 0 || c.class_cache_batches > 1024) {
     bad_config("class_cache_batches must be 1..1024, got " + std::to_string(c.class_cache_batches));
   }
+  if (c.class_burst_batches > 1024) {
+    bad_config("class_burst_batches must be 0..1024, got " + std::to_string(c.class_burst_batches));
+  }
   if (c.central_shards > kMaxCentralShards) {
     bad_config("central_shards must be 0 (" + std::to_string(kDefaultCentralShards) + ") .. " +
                std::to_string(kMaxCentralShards) + ", got " +
@@ -129,6 +132,7 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
     policy_.size[c] = std::uint32_t(size);
     policy_.batch[c] = std::uint32_t(batch);
     policy_.max_blocks[c] = std::uint32_t(batch * config.class_cache_batches);
+    policy_.burst_blocks[c] = std::uint32_t(batch * config.class_burst_batches);
     std::pmr::memory_resource& spans = config.class_upstreams != nullptr ? *config.class_upstreams[c]
                                        : config.span_upstream != nullptr  ? *config.span_upstream
                                                                           : upstream;

@@ -50,6 +50,9 @@ struct scalable_heap_config {
   std::size_t batch_bytes = 8 * 1024;           // a class moves about this many bytes per batch ...
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
+  // ... except during a burst of its own frees (scalable_thread_cache.h): then up to this many, within
+  // the byte cap and budget that no other class holds; at most class_cache_batches: no bursts.
+  std::size_t class_burst_batches = 32;
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
   std::size_t thread_cache_budget = kDefaultThreadCacheBudget;  // over all threads' caches together
   std::size_t central_shards = 0;               // shards of each central list; 0: kDefaultCentralShards

@@ -136,6 +136,9 @@ TEST(ScalableHeap, RejectsBadConfiguration) {
   c.class_cache_batches = 0;
   EXPECT_THROW(build(c), std::invalid_argument);
   c = {};
+  c.class_burst_batches = 1025;
+  EXPECT_THROW(build(c), std::invalid_argument);
+  c = {};
   c.batch_bytes = 0;
   EXPECT_THROW(build(c), std::invalid_argument);
   c = {};

@@ -34,15 +34,16 @@ std::int64_t scalable_thread_cache::live_seen(std::size_t c) const noexcept {
   }
 }
 
-bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy) noexcept {
+bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy, std::size_t limit,
+                                 bool may_steal) noexcept {
   const std::size_t more = policy.batch[c];
-  if (std::size_t(max_of(c)) + more > policy.max_blocks[c]) return false;
+  if (std::size_t(max_of(c)) + more > limit) return false;
   while (max_bytes_ + more * policy.size[c] > policy.total_bytes) {
-    if (!steal_allowance(c, policy)) return false;
+    if (!may_steal || !steal_allowance(c, policy)) return false;
   }
   // The resource-wide budget: what this cache gives up from an idle class goes back to it first.
   while (!policy.take_budget(more * policy.size[c])) {
-    if (!steal_allowance(c, policy)) return false;
+    if (!may_steal || !steal_allowance(c, policy)) return false;
   }
   set_max(c, max_of(c) + std::int64_t(more));
   move_credit(c, std::int64_t(more));
@@ -61,13 +62,38 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
     if (v == c) continue;
     const std::int64_t less = policy.batch[v];
     if (less == 0 || max_of(v) < less || lists[v].credit.load(std::memory_order_relaxed) < less) continue;
-    set_max(v, max_of(v) - less);
-    move_credit(v, -less);
-    max_bytes_ -= std::size_t(less) * policy.size[v];
-    policy.give_budget(std::size_t(less) * policy.size[v]);
+    shrink(v, policy, less);
     return true;
   }
   return false;
+}
+
+void scalable_thread_cache::shrink(std::size_t c, const thread_cache_policy& policy, std::int64_t less) noexcept {
+  set_max(c, max_of(c) - less);
+  move_credit(c, -less);
+  max_bytes_ -= std::size_t(less) * policy.size[c];
+  policy.give_budget(std::size_t(less) * policy.size[c]);
+}
+
+bool scalable_thread_cache::overflow_is_burst(std::size_t c, const thread_cache_policy& policy,
+                                              const class_central_list& central) noexcept {
+  thread_class_list& l = lists[c];
+  class_state& s = state_[c];
+  const std::uint64_t allocated = l.allocations.load(std::memory_order_relaxed);
+  // Since the last overflow left at least a batch of room, at least a batch of frees came, plus one
+  // for each allocation: few allocations means mostly frees. The block freed last came from this
+  // thread's own shard: its own block, not one another thread handed over (batch_handoff, whose
+  // threads free a neighbour's batches in runs when they wake to a full queue).
+  const bool burst = (allocated - s.allocations_at_overflow) * 4 < policy.batch[c] && l.live() >= 0 &&
+                     max_of(c) >= std::int64_t(policy.max_blocks[c]) && l.head != nullptr &&
+                     central.carved_by(l.head, shard);
+  s.allocations_at_overflow = allocated;
+  return burst;
+}
+
+void scalable_thread_cache::end_burst(std::size_t c, const thread_cache_policy& policy) noexcept {
+  const std::int64_t over = max_of(c) - std::int64_t(policy.max_blocks[c]);
+  if (over > 0) shrink(c, policy, over);  // the list is empty: every place is free
 }
 
 void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& policy,
@@ -83,6 +109,7 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
                                     const thread_cache_policy& policy, live_bytes_peak& peak) {
   block_chain chain;
   central.take(chain, policy.batch[c], shard);  // the only call that can throw: nothing changed before it
+  end_burst(c, policy);
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;
@@ -109,7 +136,13 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
   // only frees starts caching after that first batch.
   const bool hands_back = max_of(c) == 0 && l.allocations.load(std::memory_order_relaxed) == 0 &&
                           -l.live() < std::int64_t(policy.batch[c]);
-  if (!hands_back && credit() <= 0 && !(may_grow && grow(c, policy) && credit() > 0)) {
+  // A burst of frees may take the list past its ordinary bound, but only into allowance no other
+  // class holds (see the header).
+  const auto grow_now = [&] {
+    if (overflow_is_burst(c, policy, central)) return grow(c, policy, policy.burst_blocks[c], false);
+    return may_grow && grow(c, policy);
+  };
+  if (!hands_back && credit() <= 0 && !(grow_now() && credit() > 0)) {
     const std::int64_t now = cached(c);
     // Flush the most recently freed blocks: walking the list from its head to the cut costs one
     // pass over n blocks, where cutting the oldest would walk the whole list.

@@ -17,6 +17,18 @@
 // using it (fewer blocks cached than its max allows), so the budget follows the classes in use. A
 // list over its max flushes one batch.
 //
+// Bursts: a list at policy.max_blocks[c] that overflows again after mostly frees since its last
+// overflow (fewer than one allocation per four frees), in a thread that has allocated at least as
+// many blocks of the class as it freed, the last of them carved by the thread's own shard, is
+// taking back its own blocks in a burst (a request that ends, a container destroyed). It keeps
+// growing by a batch per overflow, up to policy.burst_blocks[c] and only into byte cap and budget
+// that no other class holds, so that the burst stays in the cache for the allocations that follow
+// instead of going through the central list a batch at a time. The extra goes at the list's next
+// refill (the burst is used up). A list whose frees and allocations interleave (a random walk at
+// its bound) never sees such a run, nor does a thread freeing blocks other threads made (a
+// consumer; batch_handoff's threads, which free a neighbour's batches in runs when they wake to a
+// full queue): they keep the ordinary bound, which is what holds their memory down.
+//
 // Invariants: every block in lists[c] is free and belongs to class c's central list's spans. Only the
 // owning thread touches the cache, except under the registry mutex when that thread exits or is known
 // not to use the resource (release(), destruction).
@@ -107,6 +119,8 @@ struct thread_cache_policy {
   std::uint32_t size[size_class_map::kMaxClasses] = {};
   std::uint32_t batch[size_class_map::kMaxClasses] = {};        // blocks per refill or flush
   std::uint32_t max_blocks[size_class_map::kMaxClasses] = {};   // cap on a class's max
+  // ... and on it during a burst of frees.
+  std::uint32_t burst_blocks[size_class_map::kMaxClasses] = {};
 };
 
 // One class's list: everything the fast path touches for one call, on one cache line of its own.
@@ -240,6 +254,7 @@ class alignas(kCacheLine) scalable_thread_cache {
     // read by cached_bytes() on other threads: hence atomic (relaxed).
     std::atomic<std::int64_t> max{0};
     std::int64_t sampled = 0;  // live() at the last sample
+    std::uint64_t allocations_at_overflow = 0;  // the list's allocations at its last overflow
   };
 
   std::int64_t max_of(std::size_t c) const noexcept { return state_[c].max.load(std::memory_order_relaxed); }
@@ -249,7 +264,19 @@ class alignas(kCacheLine) scalable_thread_cache {
   // retired cache): credit and credit_moved move together, inside the class's move sequence.
   void move_credit(std::size_t c, std::int64_t delta) noexcept;
 
-  bool grow(std::size_t c, const thread_cache_policy& policy) noexcept;
+  // Raises list c's max by a batch if it stays within `limit` blocks, the byte cap and the budget,
+  // taking allowance from other classes (steal_allowance) for the last two if `may_steal`.
+  bool grow(std::size_t c, const thread_cache_policy& policy, std::size_t limit, bool may_steal) noexcept;
+  bool grow(std::size_t c, const thread_cache_policy& policy) noexcept {
+    return grow(c, policy, policy.max_blocks[c], true);
+  }
+  // Whether this overflow of list c is a burst of frees (see the header comment); notes it either way.
+  bool overflow_is_burst(std::size_t c, const thread_cache_policy& policy, const class_central_list& central) noexcept;
+  // A refill of list c (empty now): gives back what a burst added beyond policy.max_blocks[c].
+  void end_burst(std::size_t c, const thread_cache_policy& policy) noexcept;
+  // Lowers list c's max by `less` blocks (that many free places in the list) and gives the
+  // allowance back to the budget.
+  void shrink(std::size_t c, const thread_cache_policy& policy, std::int64_t less) noexcept;
   // At the byte cap: takes one batch of allowance from a class that leaves it unused; false if none
   // of the classes looked at can spare one.
   bool steal_allowance(std::size_t c, const thread_cache_policy& policy) noexcept;

@@ -26,6 +26,7 @@ struct fixture {
     policy.size[0] = 64;
     policy.batch[0] = 4;
     policy.max_blocks[0] = 12;
+    policy.burst_blocks[0] = 32;
   }
   // What scalable_heap's allocate_small and deallocate_small do with a cache's list c.
   void* allocate(std::size_t c = 0) { return allocate_from(cache, c, central); }
@@ -70,17 +71,133 @@ TEST(ScalableThreadCache, RefillTakesABatchAndGrowsTheBound) {
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
+// Frees and allocations interleaved (two frees to one allocation: no burst), so the list keeps its
+// ordinary bound while the thread gives back more than it takes.
 TEST(ScalableThreadCache, BoundIsCappedAndOverflowFlushesABatch) {
   fixture f;
   std::vector<void*> blocks;
-  for (int i = 0; i < 40; ++i) blocks.push_back(f.allocate());
+  for (int i = 0; i < 60; ++i) blocks.push_back(f.allocate());
   EXPECT_EQ(f.cache.max_blocks(0), 12u);  // 3 batches, not more
+  std::size_t flushes = 0;
+  while (blocks.size() >= 2) {
+    const std::int64_t before = f.cache.cached(0);
+    for (int k = 0; k < 2; ++k) {
+      f.deallocate(blocks.back());
+      blocks.pop_back();
+    }
+    blocks.push_back(f.allocate());
+    if (f.cache.cached(0) < before) ++flushes;
+    ASSERT_LE(f.cache.cached(0), 12);
+    ASSERT_EQ(f.cache.max_blocks(0), 12u);
+  }
+  EXPECT_GE(flushes, 5u);  // ~48 more frees than allocations went to the central list a batch at a time
+  EXPECT_GE(f.cache.cached(0), 12 - 4 - 1);
+  for (void* p : blocks) f.deallocate(p);
+  f.cache.drain(0, f.central);
+}
+
+// A thread that takes back its own blocks in a run of frees (a request that ends) keeps them: after
+// one flush at the ordinary bound, the list grows by a batch per overflow, up to its burst bound, so
+// the allocations that follow are served from the cache. Its next refill gives the extra back.
+TEST(ScalableThreadCache, ABurstOfFreesGrowsTheListPastItsBoundUntilTheNextRefill) {
+  fixture f;  // burst bound 32 blocks, against the ordinary bound of 12
+  std::vector<void*> blocks;
+  for (int i = 0; i < 40; ++i) blocks.push_back(f.allocate());
+  ASSERT_EQ(f.cache.max_blocks(0), 12u);
   for (void* p : blocks) {
     f.deallocate(p);
-    ASSERT_LE(f.cache.cached(0), 12);
+    ASSERT_LE(f.cache.cached(0), 32);
   }
-  EXPECT_GE(f.cache.cached(0), 12 - 4);
+  EXPECT_EQ(f.cache.max_blocks(0), 32u);  // the burst bound
+  EXPECT_EQ(f.cache.cached(0), 32);       // so 8 of the 40 went back: the one flush and the overflow
+  blocks.clear();
+  for (int i = 0; i < 32; ++i) blocks.push_back(f.allocate());  // all from the cache
+  EXPECT_EQ(f.cache.max_blocks(0), 32u);
+  blocks.push_back(f.allocate());  // the refill ends the burst
+  EXPECT_EQ(f.cache.max_blocks(0), 12u);
+  for (void* p : blocks) f.deallocate(p);
   f.cache.drain(0, f.central);
+  f.central.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+}
+
+// A burst grows a list only into allowance no other class holds: at the byte cap it flushes, and the
+// other class keeps its allowance.
+TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
+  fixture f(64 * 16);  // byte cap: 16 blocks in all
+  f.policy.size[1] = 64;
+  f.policy.batch[1] = 4;
+  f.policy.max_blocks[1] = 12;
+  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
+  std::vector<void*> theirs;  // class 1: a bound of 4 and an empty list, so all 4 places unused
+  for (int i = 0; i < 4; ++i) theirs.push_back(f.allocate_from(f.cache, 1, second));
+  ASSERT_EQ(f.cache.max_blocks(1), 4u);
+  ASSERT_EQ(f.cache.cached(1), 0);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 40; ++i) blocks.push_back(f.allocate());
+  ASSERT_EQ(f.cache.max_blocks(0), 12u);
+  for (void* p : blocks) {
+    f.deallocate(p);
+    ASSERT_LE(f.cache.max_blocks(0), 12u);
+  }
+  EXPECT_EQ(f.cache.max_blocks(1), 4u);
+  for (void* p : theirs) f.deallocate_into(f.cache, 1, second, p);
+  f.cache.drain(0, f.central);
+  f.cache.drain(1, second);
+  f.central.release_unused();
+  second.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+}
+
+// A run of frees of blocks carved by another thread's shard (a neighbour's batches, as in
+// batch_handoff) is not a burst either, even while the thread has more of its own blocks out.
+TEST(ScalableThreadCache, ARunOfBlocksFromAnotherShardDoesNotGrowTheListPastItsBound) {
+  fixture f;
+  class_central_list two{64, 64, 64 * 1024, f.up, f.counters, 2};
+  scalable_thread_cache mine{f.map}, neighbour{f.map};
+  mine.shard = 1;
+  neighbour.shard = 0;
+  std::vector<void*> own, theirs;
+  for (int i = 0; i < 100; ++i) own.push_back(f.allocate_from(mine, 0, two));
+  for (int i = 0; i < 40; ++i) theirs.push_back(f.allocate_from(neighbour, 0, two));
+  ASSERT_TRUE(two.carved_by(own[0], mine.shard));
+  ASSERT_FALSE(two.carved_by(theirs[0], mine.shard));
+  ASSERT_EQ(mine.max_blocks(0), 12u);
+  for (void* p : theirs) {
+    f.deallocate_into(mine, 0, two, p);  // live stays >= 60: only the shard tells these apart
+    ASSERT_LE(mine.max_blocks(0), 12u);
+  }
+  // The same run of its own blocks is a burst.
+  for (int i = 0; i < 40; ++i) {
+    f.deallocate_into(mine, 0, two, own.back());
+    own.pop_back();
+  }
+  EXPECT_GT(mine.max_blocks(0), 12u);
+  for (void* p : own) f.deallocate_into(mine, 0, two, p);
+  mine.drain(0, two);
+  neighbour.drain(0, two);
+  two.release_unused();
+  f.central.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+}
+
+// A run of frees by a thread that frees more of the class than it allocated (blocks another thread
+// made) is not a burst of its own blocks: the list keeps its ordinary bound.
+TEST(ScalableThreadCache, ARunOfOtherThreadsFreesDoesNotGrowTheListPastItsBound) {
+  fixture f;
+  scalable_thread_cache other{f.map};
+  std::vector<void*> mine, theirs;
+  for (int i = 0; i < 12; ++i) mine.push_back(f.allocate_from(other, 0, f.central));
+  for (int i = 0; i < 60; ++i) theirs.push_back(f.allocate());
+  for (void* p : mine) f.deallocate_into(other, 0, f.central, p);  // a full list, live 0
+  for (void* p : theirs) {
+    f.deallocate_into(other, 0, f.central, p);
+    ASSERT_LE(other.max_blocks(0), 12u);
+  }
+  other.drain(0, f.central);
+  f.cache.drain(0, f.central);
+  f.central.release_unused();
+  EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
 TEST(ScalableThreadCache, TotalBytesCapStopsGrowth) {

@@ -9,7 +9,7 @@ namespace allocbench::detail {
 
 scalable_options parse_scalable_options(const json_fields& node) {
   node.reject_unknown({"type", "classes", "small_step", "small_step_limit", "classes_per_doubling",
-                       "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches",
+                       "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches", "class_burst_batches",
                        "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked",
                        "checked_fill_bytes"});
   scalable_options o;
@@ -40,6 +40,7 @@ scalable_options parse_scalable_options(const json_fields& node) {
   o.batch_bytes = node.size_or("batch_bytes", o.batch_bytes);
   o.max_batch = node.size_or("max_batch", o.max_batch);
   o.class_cache_batches = node.size_or("class_cache_batches", o.class_cache_batches);
+  o.class_burst_batches = node.size_or("class_burst_batches", o.class_burst_batches);
   o.thread_cache_bytes = node.size_or("thread_cache_bytes", o.thread_cache_bytes);
   o.thread_cache_budget = node.size_or("thread_cache_budget", o.thread_cache_budget);
   o.central_shards = node.size_or("central_shards", o.central_shards);

@@ -67,6 +67,7 @@ detail::scalable_heap_config detail::heap_config_for(const scalable_options& o) 
   c.batch_bytes = o.batch_bytes;
   c.max_batch = o.max_batch;
   c.class_cache_batches = o.class_cache_batches;
+  c.class_burst_batches = o.class_burst_batches;
   c.thread_cache_bytes = o.thread_cache_bytes;
   c.thread_cache_budget = o.thread_cache_budget;
   c.central_shards = o.central_shards;

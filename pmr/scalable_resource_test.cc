@@ -461,6 +461,8 @@ TEST(ScalableLayout, BadFieldsAreConfigErrors) {
   expect_config_error(R"({"type": "scalable", "max_batch": -1})", "resource.max_batch");
   expect_config_error(R"({"type": "scalable", "checked": "yes"})", "resource.checked");
   expect_config_error(R"({"type": "scalable", "checked_fill_bytes": 4097})", "resource");
+  expect_config_error(R"({"type": "scalable", "class_burst_batches": 1025})", "resource");
+  expect_config_error(R"({"type": "scalable", "class_burst_batches": "many"})", "resource.class_burst_batches");
   expect_config_error(R"({"type": "scalable", "checked_fill_bytes": -32})", "resource.checked_fill_bytes");
 }
 
