@@ -68,7 +68,8 @@ bool scalable_thread_cache::steal_allowance(std::size_t c, const thread_cache_po
   return false;
 }
 
-void scalable_thread_cache::shrink(std::size_t c, const thread_cache_policy& policy, std::int64_t less) noexcept {
+void scalable_thread_cache::shrink(std::size_t c, const thread_cache_policy& policy,
+                                   std::int64_t less) noexcept {
   set_max(c, max_of(c) - less);
   move_credit(c, -less);
   max_bytes_ -= std::size_t(less) * policy.size[c];

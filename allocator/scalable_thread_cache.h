@@ -271,7 +271,8 @@ class alignas(kCacheLine) scalable_thread_cache {
     return grow(c, policy, policy.max_blocks[c], true);
   }
   // Whether this overflow of list c is a burst of frees (see the header comment); notes it either way.
-  bool overflow_is_burst(std::size_t c, const thread_cache_policy& policy, const class_central_list& central) noexcept;
+  bool overflow_is_burst(std::size_t c, const thread_cache_policy& policy,
+                         const class_central_list& central) noexcept;
   // A refill of list c (empty now): gives back what a burst added beyond policy.max_blocks[c].
   void end_burst(std::size_t c, const thread_cache_policy& policy) noexcept;
   // Lowers list c's max by `less` blocks (that many free places in the list) and gives the

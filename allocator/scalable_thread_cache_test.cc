@@ -16,6 +16,7 @@ struct fixture {
   test_upstream up;
   stats_counters counters;
   class_central_list central{64, 64, 64 * 1024, up, counters, 1};
+  class_central_list second{64, 64, 64 * 1024, up, counters, 1};  // class 1's, for tests of two classes
   thread_cache_policy policy;
   live_bytes_peak peak;
   size_class_map map{size_class_params{}};
@@ -27,6 +28,19 @@ struct fixture {
     policy.batch[0] = 4;
     policy.max_blocks[0] = 12;
     policy.burst_blocks[0] = 32;
+  }
+  // A second class of 64-byte blocks (list 1, central list `second`), bounded as class 0 is.
+  void add_second_class() {
+    policy.size[1] = 64;
+    policy.batch[1] = 4;
+    policy.max_blocks[1] = 12;
+  }
+  // Gives both classes' cached blocks and free spans back (every block must be freed first).
+  void give_back_both_classes() {
+    cache.drain(0, central);
+    cache.drain(1, second);
+    central.release_unused();
+    second.release_unused();
   }
   // What scalable_heap's allocate_small and deallocate_small do with a cache's list c.
   void* allocate(std::size_t c = 0) { return allocate_from(cache, c, central); }
@@ -125,12 +139,9 @@ TEST(ScalableThreadCache, ABurstOfFreesGrowsTheListPastItsBoundUntilTheNextRefil
 // other class keeps its allowance.
 TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
   fixture f(64 * 16);  // byte cap: 16 blocks in all
-  f.policy.size[1] = 64;
-  f.policy.batch[1] = 4;
-  f.policy.max_blocks[1] = 12;
-  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
+  f.add_second_class();
   std::vector<void*> theirs;  // class 1: a bound of 4 and an empty list, so all 4 places unused
-  for (int i = 0; i < 4; ++i) theirs.push_back(f.allocate_from(f.cache, 1, second));
+  for (int i = 0; i < 4; ++i) theirs.push_back(f.allocate_from(f.cache, 1, f.second));
   ASSERT_EQ(f.cache.max_blocks(1), 4u);
   ASSERT_EQ(f.cache.cached(1), 0);
   std::vector<void*> blocks;
@@ -141,11 +152,8 @@ TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
     ASSERT_LE(f.cache.max_blocks(0), 12u);
   }
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
-  for (void* p : theirs) f.deallocate_into(f.cache, 1, second, p);
-  f.cache.drain(0, f.central);
-  f.cache.drain(1, second);
-  f.central.release_unused();
-  second.release_unused();
+  for (void* p : theirs) f.deallocate_into(f.cache, 1, f.second, p);
+  f.give_back_both_classes();
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
@@ -213,17 +221,14 @@ TEST(ScalableThreadCache, TotalBytesCapStopsGrowth) {
 // At the byte cap, a class in use takes allowance from one that leaves its allowance unused.
 TEST(ScalableThreadCache, AtTheByteCapAGrowingClassTakesUnusedAllowance) {
   fixture f(64 * 8);  // two batches of 64-byte blocks in all
-  f.policy.size[1] = 64;
-  f.policy.batch[1] = 4;
-  f.policy.max_blocks[1] = 12;
-  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
+  f.add_second_class();
 
   std::vector<void*> blocks;
   for (int i = 0; i < 8; ++i) blocks.push_back(f.allocate());  // two refills: the whole budget
   EXPECT_EQ(f.cache.max_blocks(0), 8u);
   EXPECT_EQ(f.cache.cached(0), 0);  // every block is out: class 0 uses none of its allowance
 
-  void* q = f.allocate_from(f.cache, 1, second);  // class 1 starts: its batch fits by taking one of class 0's
+  void* q = f.allocate_from(f.cache, 1, f.second);  // class 1 starts: its batch fits by taking one of class 0's
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
   EXPECT_EQ(f.cache.max_blocks(0), 4u);
   EXPECT_EQ(f.cache.cached(0), 0);
@@ -236,11 +241,8 @@ TEST(ScalableThreadCache, AtTheByteCapAGrowingClassTakesUnusedAllowance) {
   }
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
 
-  f.deallocate_into(f.cache, 1, second, q);
-  f.cache.drain(0, f.central);
-  f.cache.drain(1, second);
-  f.central.release_unused();
-  second.release_unused();
+  f.deallocate_into(f.cache, 1, f.second, q);
+  f.give_back_both_classes();
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
@@ -288,11 +290,8 @@ TEST(ScalableThreadCache, DerivedDeallocationsMatchEveryFreeThroughRefillsFlushe
   // count kept here, after every call, while refills, flushes, bound growth, allowance stealing
   // (a small byte cap and two classes) and drains move the credit.
   fixture f(12 * 64);
-  f.policy.size[1] = 64;
-  f.policy.batch[1] = 4;
-  f.policy.max_blocks[1] = 12;
-  class_central_list second{64, 64, 64 * 1024, f.up, f.counters, 1};
-  class_central_list* centrals[2] = {&f.central, &second};
+  f.add_second_class();
+  class_central_list* centrals[2] = {&f.central, &f.second};
   std::vector<void*> out[2];
   std::uint64_t frees[2] = {0, 0};
   std::uint32_t state = 12345;
@@ -322,7 +321,7 @@ TEST(ScalableThreadCache, DerivedDeallocationsMatchEveryFreeThroughRefillsFlushe
     f.cache.drain(c, *centrals[c]);
   }
   f.central.release_unused();
-  second.release_unused();
+  f.second.release_unused();
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 

@@ -9,9 +9,9 @@ namespace allocbench::detail {
 
 scalable_options parse_scalable_options(const json_fields& node) {
   node.reject_unknown({"type", "classes", "small_step", "small_step_limit", "classes_per_doubling",
-                       "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches", "class_burst_batches",
-                       "thread_cache_bytes", "thread_cache_budget", "central_shards", "guarded_sample_rate", "checked",
-                       "checked_fill_bytes"});
+                       "max_small", "span_bytes", "batch_bytes", "max_batch", "class_cache_batches",
+                       "class_burst_batches", "thread_cache_bytes", "thread_cache_budget", "central_shards",
+                       "guarded_sample_rate", "checked", "checked_fill_bytes"});
   scalable_options o;
   if (node.has("classes")) {
     // An explicit list replaces the spacing fields; naming both would leave one silently unused.
