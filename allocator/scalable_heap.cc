@@ -114,6 +114,8 @@ scalable_heap::scalable_heap(const scalable_heap_config& config, std::pmr::memor
       budget_left_(std::int64_t(config.thread_cache_budget)),
       sample_rate_(std::int64_t(config.guarded_sample_rate)) {
   policy_.budget_left = &budget_left_;
+  policy_.budget_bytes = config.thread_cache_budget;
+  policy_.caches = &caches_;
   free_bound_ = fast_.bound();
   // A sampling heap's fast paths take the cold branch (its fast_ has bound 0): scalable_heap.h.
   sample_bound_ = sample_rate_ != 0 && config.fast_path ? table_limit_ + 1 : 0;
@@ -295,6 +297,7 @@ void* scalable_heap::create_cache() {
   // Runs on the thread that will own the cache (thread_cache_owner::attach_slow).
   tc->owner_tls = &tls_last_thread_cache;
   tc->owner_tid = int(::syscall(SYS_gettid));
+  caches_.fetch_add(1, std::memory_order_relaxed);
   return tc;
 }
 
@@ -331,6 +334,7 @@ void scalable_heap::destroy_cache(void* cache, bool /*thread_exit*/) noexcept {
   auto* tc = static_cast<scalable_thread_cache*>(cache);
   for (std::size_t c = 0; c < map_.count(); ++c) tc->drain(c, *central_[c]);
   tc->release_allowance(policy_);
+  caches_.fetch_sub(1, std::memory_order_relaxed);
   delete tc;
 }
 

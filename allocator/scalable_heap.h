@@ -50,8 +50,9 @@ struct scalable_heap_config {
   std::size_t batch_bytes = 8 * 1024;           // a class moves about this many bytes per batch ...
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
-  // ... except during a burst of its own frees (scalable_thread_cache.h): then up to this many, within
-  // the byte cap and budget that no other class holds; at most class_cache_batches: no bursts.
+  // ... except during a burst of its own frees (scalable_thread_cache.h): then up to this many, in
+  // allowance that no other class holds (past thread_cache_bytes, up to the thread's share of the
+  // budget); at most class_cache_batches: no bursts.
   std::size_t class_burst_batches = 32;
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
   std::size_t thread_cache_budget = kDefaultThreadCacheBudget;  // over all threads' caches together
@@ -292,6 +293,7 @@ class scalable_heap final : private thread_cache_owner {
   std::atomic<std::uint64_t> large_bytes_in_{0};
   std::atomic<std::uint64_t> large_bytes_out_{0};
   std::atomic<std::int64_t> budget_left_;      // thread_cache_policy::budget_left
+  std::atomic<std::int64_t> caches_{0};        // thread caches now (thread_cache_policy::caches)
   std::atomic<std::uint64_t> next_shard_{0};  // the next thread cache's shard (taken modulo the count)
   std::int64_t sample_rate_;                   // guarded_sample_rate
   std::unique_ptr<guarded_pages> guards_;      // null unless sampling

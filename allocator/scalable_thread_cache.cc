@@ -35,10 +35,10 @@ std::int64_t scalable_thread_cache::live_seen(std::size_t c) const noexcept {
 }
 
 bool scalable_thread_cache::grow(std::size_t c, const thread_cache_policy& policy, std::size_t limit,
-                                 bool may_steal) noexcept {
+                                 std::size_t cap_bytes, bool may_steal) noexcept {
   const std::size_t more = policy.batch[c];
   if (std::size_t(max_of(c)) + more > limit) return false;
-  while (max_bytes_ + more * policy.size[c] > policy.total_bytes) {
+  while (max_bytes_ + more * policy.size[c] > cap_bytes) {
     if (!may_steal || !steal_allowance(c, policy)) return false;
   }
   // The resource-wide budget: what this cache gives up from an idle class goes back to it first.
@@ -140,7 +140,9 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
   // A burst of frees may take the list past its ordinary bound, but only into allowance no other
   // class holds (see the header).
   const auto grow_now = [&] {
-    if (overflow_is_burst(c, policy, central)) return grow(c, policy, policy.burst_blocks[c], false);
+    if (overflow_is_burst(c, policy, central)) {
+      return grow(c, policy, policy.burst_blocks[c], policy.burst_cap_bytes(), false);
+    }
     return may_grow && grow(c, policy);
   };
   if (!hands_back && credit() <= 0 && !(grow_now() && credit() > 0)) {

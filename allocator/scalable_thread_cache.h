@@ -21,11 +21,14 @@
 // overflow (fewer than one allocation per four frees), in a thread that has allocated at least as
 // many blocks of the class as it freed, the last of them carved by the thread's own shard, is
 // taking back its own blocks in a burst (a request that ends, a container destroyed). It keeps
-// growing by a batch per overflow, up to policy.burst_blocks[c] and only into byte cap and budget
-// that no other class holds, so that the burst stays in the cache for the allocations that follow
-// instead of going through the central list a batch at a time. The extra goes at the list's next
-// refill (the burst is used up). A list whose frees and allocations interleave (a random walk at
-// its bound) never sees such a run, nor does a thread freeing blocks other threads made (a
+// growing by a batch per overflow, up to policy.burst_blocks[c] and only into allowance that no
+// other class holds, so that the burst stays in the cache for the allocations that follow instead
+// of going through the central list a batch at a time. That allowance may go past the thread's byte
+// cap (total_bytes), up to its equal share of the budget among the threads that have a cache
+// (burst_cap_bytes): with few threads most of the budget is otherwise never used, and inference_kv's
+// 1 KiB class, whose requests end with ~100 of its blocks freed at once, found the cap taken by its
+// tensor classes. The extra goes at the list's next refill (the burst is used up). A list whose
+// frees and allocations interleave (a random walk at its bound) never sees such a run, nor does a thread freeing blocks other threads made (a
 // consumer; batch_handoff's threads, which free a neighbour's batches in runs when they wake to a
 // full queue): they keep the ordinary bound, which is what holds their memory down.
 //
@@ -115,6 +118,18 @@ struct thread_cache_policy {
   }
   void give_budget(std::size_t bytes) const noexcept {
     if (bytes != 0 && budget_left != nullptr) budget_left->fetch_add(std::int64_t(bytes), std::memory_order_relaxed);
+  }
+  // The budget's size and the number of thread caches that share it (scalable_heap keeps the count):
+  // a burst may take a thread's allowance past total_bytes up to an equal share of the budget
+  // (burst_cap_bytes), the way tcmalloc's thread caches grow into unclaimed space. nullptr: no share
+  // beyond total_bytes.
+  std::size_t budget_bytes = 0;
+  const std::atomic<std::int64_t>* caches = nullptr;
+  std::size_t burst_cap_bytes() const noexcept {
+    if (caches == nullptr) return total_bytes;
+    const std::int64_t n = caches->load(std::memory_order_relaxed);
+    const std::size_t share = budget_bytes / std::size_t(n > 1 ? n : 1);
+    return share > total_bytes ? share : total_bytes;
   }
   std::uint32_t size[size_class_map::kMaxClasses] = {};
   std::uint32_t batch[size_class_map::kMaxClasses] = {};        // blocks per refill or flush
@@ -264,11 +279,13 @@ class alignas(kCacheLine) scalable_thread_cache {
   // retired cache): credit and credit_moved move together, inside the class's move sequence.
   void move_credit(std::size_t c, std::int64_t delta) noexcept;
 
-  // Raises list c's max by a batch if it stays within `limit` blocks, the byte cap and the budget,
-  // taking allowance from other classes (steal_allowance) for the last two if `may_steal`.
-  bool grow(std::size_t c, const thread_cache_policy& policy, std::size_t limit, bool may_steal) noexcept;
+  // Raises list c's max by a batch if it stays within `limit` blocks, `cap_bytes` of allowance over
+  // all classes and the budget, taking allowance from other classes (steal_allowance) for the last
+  // two if `may_steal`.
+  bool grow(std::size_t c, const thread_cache_policy& policy, std::size_t limit, std::size_t cap_bytes,
+            bool may_steal) noexcept;
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept {
-    return grow(c, policy, policy.max_blocks[c], true);
+    return grow(c, policy, policy.max_blocks[c], policy.total_bytes, true);
   }
   // Whether this overflow of list c is a burst of frees (see the header comment); notes it either way.
   bool overflow_is_burst(std::size_t c, const thread_cache_policy& policy,

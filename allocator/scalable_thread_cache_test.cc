@@ -157,6 +157,47 @@ TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
+// Past the byte cap, a burst may grow into the budget up to the thread's equal share of it among the
+// threads that have a cache (with few threads most of the budget would otherwise lie unused), and no
+// further: with four threads the share is the byte cap, and the burst stops there. The refill that
+// ends the burst gives the budget back.
+TEST(ScalableThreadCache, ABurstGrowsPastTheByteCapUpToTheThreadsShareOfTheBudget) {
+  for (const std::int64_t threads : {1, 4}) {
+    fixture f(64 * 16);  // byte cap: 16 blocks; burst bound 32
+    std::atomic<std::int64_t> budget_left{64 * 64}, caches{threads};
+    f.policy.budget_left = &budget_left;
+    f.policy.budget_bytes = 64 * 64;  // a share of 64 blocks with one thread, 16 with four
+    f.policy.caches = &caches;
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100; ++i) blocks.push_back(f.allocate());
+    ASSERT_EQ(f.cache.max_blocks(0), 12u);
+    const std::int64_t before_burst = budget_left.load();
+    for (int i = 0; i < 40; ++i) {
+      f.deallocate(blocks.back());
+      blocks.pop_back();
+    }
+    const std::size_t bound = threads == 1 ? 32 : 16;  // the burst bound; the byte cap
+    EXPECT_EQ(f.cache.max_blocks(0), bound) << threads << " threads";
+    EXPECT_EQ(f.cache.allowance_bytes(), 64 * bound) << threads << " threads";
+    EXPECT_EQ(budget_left.load(), before_burst - std::int64_t(64 * (bound - 12))) << threads << " threads";
+    for (void* p : blocks) {
+      f.deallocate(p);
+      ASSERT_LE(f.cache.max_blocks(0), bound);
+    }
+    blocks.clear();
+    const std::int64_t cached = f.cache.cached(0);
+    for (std::int64_t i = 0; i <= cached; ++i) blocks.push_back(f.allocate());  // the last one refills
+    EXPECT_EQ(f.cache.max_blocks(0), 12u);
+    EXPECT_EQ(budget_left.load(), before_burst) << threads << " threads";
+    for (void* p : blocks) f.deallocate(p);
+    f.cache.drain(0, f.central);
+    f.cache.release_allowance(f.policy);
+    EXPECT_EQ(budget_left.load(), 64 * 64);
+    f.central.release_unused();
+    EXPECT_EQ(f.up.outstanding_blocks(), 0u);
+  }
+}
+
 // A run of frees of blocks carved by another thread's shard (a neighbour's batches, as in
 // batch_handoff) is not a burst either, even while the thread has more of its own blocks out.
 TEST(ScalableThreadCache, ARunOfBlocksFromAnotherShardDoesNotGrowTheListPastItsBound) {

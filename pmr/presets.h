@@ -54,7 +54,9 @@
 //       "class_cache_batches": 8,         optional (8), most batches a thread caches per class
 //       "class_burst_batches": 32,        optional (32), 0..1024: ... while it frees its own blocks of
 //                                         the class in a run (a request ending); <= the above: never
-//       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total
+//       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total,
+//                                         except in such a run: then up to its share of the budget
+//                                         (thread_cache_budget / threads with a cache)
 //       "thread_cache_budget": 8388608,   optional (8 MiB), most bytes all threads' caches hold together
 //       "central_shards": 0,              optional (0 = 16), 0..64: shards of each
 //                                         class's central list, each with its own spans and lock
