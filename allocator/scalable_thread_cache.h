@@ -28,9 +28,10 @@
 // (burst_cap_bytes): with few threads most of the budget is otherwise never used, and inference_kv's
 // 1 KiB class, whose requests end with ~100 of its blocks freed at once, found the cap taken by its
 // tensor classes. The extra goes at the list's next refill (the burst is used up). A list whose
-// frees and allocations interleave (a random walk at its bound) never sees such a run, nor does a thread freeing blocks other threads made (a
-// consumer; batch_handoff's threads, which free a neighbour's batches in runs when they wake to a
-// full queue): they keep the ordinary bound, which is what holds their memory down.
+// frees and allocations interleave (a random walk at its bound) never sees such a run, nor does a
+// thread freeing blocks other threads made (a consumer; batch_handoff's threads, which free a
+// neighbour's batches in runs when they wake to a full queue): they keep the ordinary bound, which
+// is what holds their memory down.
 //
 // Invariants: every block in lists[c] is free and belongs to class c's central list's spans. Only the
 // owning thread touches the cache, except under the registry mutex when that thread exits or is known

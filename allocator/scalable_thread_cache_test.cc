@@ -135,8 +135,8 @@ TEST(ScalableThreadCache, ABurstOfFreesGrowsTheListPastItsBoundUntilTheNextRefil
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
-// A burst grows a list only into allowance no other class holds: at the byte cap it flushes, and the
-// other class keeps its allowance.
+// A burst grows a list only into allowance no other class holds: at the byte cap (no budget here, so
+// no share past it) it flushes, and the other class keeps its allowance.
 TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
   fixture f(64 * 16);  // byte cap: 16 blocks in all
   f.add_second_class();

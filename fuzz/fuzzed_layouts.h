@@ -38,7 +38,10 @@ inline nlohmann::json fuzzed_node(std::uint8_t which, std::uint8_t options) {
               {"max_batch", u(2 + (options >> 1) % 8)},
               {"central_shards", u((options >> 4) % 5)}};
       // Small caches too: lists at their bound, bursts past it and the byte cap on most calls.
-      if (small) node.update({{"class_cache_batches", u(2)}, {"class_burst_batches", u(8)}, {"thread_cache_bytes", u(8192)}});
+      if (small) {
+        node.update({{"class_cache_batches", u(2)}, {"class_burst_batches", u(8)},
+                     {"thread_cache_bytes", u(8192)}});
+      }
       if (const std::size_t fill = (which / 8) % 4; fill != 0) {  // 0: the field left out (32)
         static constexpr std::size_t kFills[] = {0, 64, 4096};
         node["checked_fill_bytes"] = u(kFills[fill - 1]);
