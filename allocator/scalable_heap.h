@@ -50,9 +50,10 @@ struct scalable_heap_config {
   std::size_t batch_bytes = 8 * 1024;           // a class moves about this many bytes per batch ...
   std::size_t max_batch = 32;                   // ... but at most this many blocks, and at least 2
   std::size_t class_cache_batches = 8;          // a thread caches at most this many batches per class
-  // ... except during a burst of its own frees (scalable_thread_cache.h): then up to this many, in
-  // allowance that no other class holds (past thread_cache_bytes, up to the thread's share of the
-  // budget); at most class_cache_batches: no bursts.
+  // ... or up to this many, a batch more each time the thread's own use of the class runs its list
+  // from empty to full (a full swing, scalable_thread_cache.h), in allowance that no other class
+  // holds (past thread_cache_bytes, up to the thread's share of the budget); at most
+  // class_cache_batches: no such growth.
   std::size_t class_burst_batches = 32;
   std::size_t thread_cache_bytes = 512 * 1024;  // and at most this many bytes over all classes
   std::size_t thread_cache_budget = kDefaultThreadCacheBudget;  // over all threads' caches together

@@ -76,23 +76,20 @@ void scalable_thread_cache::shrink(std::size_t c, const thread_cache_policy& pol
   policy.give_budget(std::size_t(less) * policy.size[c]);
 }
 
-bool scalable_thread_cache::overflow_is_burst(std::size_t c, const thread_cache_policy& policy,
-                                              const class_central_list& central) noexcept {
+bool scalable_thread_cache::overflow_ends_swing(std::size_t c, const thread_cache_policy& policy,
+                                                const class_central_list& central) noexcept {
   thread_class_list& l = lists[c];
   class_state& s = state_[c];
-  const std::uint64_t allocated = l.allocations.load(std::memory_order_relaxed);
-  // Since the last overflow left at least a batch of room, at least a batch of frees came, plus one
-  // for each allocation: few allocations means mostly frees. The block freed last came from this
-  // thread's own shard: its own block, not one another thread handed over (batch_handoff, whose
-  // threads free a neighbour's batches in runs when they wake to a full queue).
-  const bool burst = (allocated - s.allocations_at_overflow) * 4 < policy.batch[c] && l.live() >= 0 &&
-                     max_of(c) >= std::int64_t(policy.max_blocks[c]) && l.head != nullptr &&
-                     central.carved_by(l.head, shard);
-  s.allocations_at_overflow = allocated;
-  return burst;
+  // Empty at a refill since the last overflow, full now. live() > 0: the thread has more of the
+  // class out than it freed, so it is not only giving back blocks other threads made. The block
+  // freed last came from this thread's own shard.
+  const bool swing = s.emptied && l.live() > 0 && max_of(c) >= std::int64_t(policy.max_blocks[c]) &&
+                     l.head != nullptr && central.carved_by(l.head, shard);
+  s.emptied = false;
+  return swing;
 }
 
-void scalable_thread_cache::end_burst(std::size_t c, const thread_cache_policy& policy) noexcept {
+void scalable_thread_cache::give_back_swing(std::size_t c, const thread_cache_policy& policy) noexcept {
   const std::int64_t over = max_of(c) - std::int64_t(policy.max_blocks[c]);
   if (over > 0) shrink(c, policy, over);  // the list is empty: every place is free
 }
@@ -110,7 +107,8 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
                                     const thread_cache_policy& policy, live_bytes_peak& peak) {
   block_chain chain;
   central.take(chain, policy.batch[c], shard);  // the only call that can throw: nothing changed before it
-  end_burst(c, policy);
+  if (max_bytes_ > policy.burst_cap_bytes()) give_back_swing(c, policy);  // threads arrived
+  state_[c].emptied = true;
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;
   l.head = chain.head;
@@ -137,10 +135,10 @@ void scalable_thread_cache::make_room(std::size_t c, class_central_list& central
   // only frees starts caching after that first batch.
   const bool hands_back = max_of(c) == 0 && l.allocations.load(std::memory_order_relaxed) == 0 &&
                           -l.live() < std::int64_t(policy.batch[c]);
-  // A burst of frees may take the list past its ordinary bound, but only into allowance no other
-  // class holds (see the header).
+  // A full swing may take the list past its ordinary bound, but only into allowance no other class
+  // holds (see the header).
   const auto grow_now = [&] {
-    if (overflow_is_burst(c, policy, central)) {
+    if (overflow_ends_swing(c, policy, central)) {
       return grow(c, policy, policy.burst_blocks[c], policy.burst_cap_bytes(), false);
     }
     return may_grow && grow(c, policy);

@@ -17,21 +17,21 @@
 // using it (fewer blocks cached than its max allows), so the budget follows the classes in use. A
 // list over its max flushes one batch.
 //
-// Bursts: a list at policy.max_blocks[c] that overflows again after mostly frees since its last
-// overflow (fewer than one allocation per four frees), in a thread that has allocated at least as
-// many blocks of the class as it freed, the last of them carved by the thread's own shard, is
-// taking back its own blocks in a burst (a request that ends, a container destroyed). It keeps
-// growing by a batch per overflow, up to policy.burst_blocks[c] and only into allowance that no
-// other class holds, so that the burst stays in the cache for the allocations that follow instead
-// of going through the central list a batch at a time. That allowance may go past the thread's byte
-// cap (total_bytes), up to its equal share of the budget among the threads that have a cache
-// (burst_cap_bytes): with few threads most of the budget is otherwise never used, and inference_kv's
-// 1 KiB class, whose requests end with ~100 of its blocks freed at once, found the cap taken by its
-// tensor classes. The extra goes at the list's next refill (the burst is used up). A list whose
-// frees and allocations interleave (a random walk at its bound) never sees such a run, nor does a
-// thread freeing blocks other threads made (a consumer; batch_handoff's threads, which free a
-// neighbour's batches in runs when they wake to a full queue): they keep the ordinary bound, which
-// is what holds their memory down.
+// Full swings: a list at policy.max_blocks[c] that overflows after running empty (a refill) since
+// its previous overflow, in a thread that still has blocks of the class out (it allocated more than
+// it freed), the last one freed carved by the thread's own shard, swings over more than its bound:
+// the thread's own use of the class (requests that end, a random walk of a live set) is wider than
+// the list, and each swing costs a refill and a flush. Such a list grows by one batch per swing, up
+// to policy.burst_blocks[c] and only into allowance that no other class holds, and keeps it: the
+// next swing is served from the cache. That allowance may go past the thread's byte cap
+// (total_bytes), up to its equal share of the budget among the threads that have a cache
+// (burst_cap_bytes): with few threads most of the budget is otherwise never used. When more threads
+// arrive and the share falls below what the cache holds, each refill gives back the list's extra.
+// (README: the slow-path counts and timings that led here.) A list that only fills (a consumer of
+// blocks other threads made) or only empties (a producer) never swings, nor does a thread freeing
+// blocks other threads carved (batch_handoff's, whose rings bring back runs of a thread's own blocks
+// too, are held back by the one-batch-per-swing step): they keep the ordinary bound, which is what
+// holds their memory down.
 //
 // Invariants: every block in lists[c] is free and belongs to class c's central list's spans. Only the
 // owning thread touches the cache, except under the registry mutex when that thread exits or is known
@@ -121,7 +121,7 @@ struct thread_cache_policy {
     if (bytes != 0 && budget_left != nullptr) budget_left->fetch_add(std::int64_t(bytes), std::memory_order_relaxed);
   }
   // The budget's size and the number of thread caches that share it (scalable_heap keeps the count):
-  // a burst may take a thread's allowance past total_bytes up to an equal share of the budget
+  // a full swing may take a thread's allowance past total_bytes up to an equal share of the budget
   // (burst_cap_bytes), the way tcmalloc's thread caches grow into unclaimed space. nullptr: no share
   // beyond total_bytes.
   std::size_t budget_bytes = 0;
@@ -135,7 +135,7 @@ struct thread_cache_policy {
   std::uint32_t size[size_class_map::kMaxClasses] = {};
   std::uint32_t batch[size_class_map::kMaxClasses] = {};        // blocks per refill or flush
   std::uint32_t max_blocks[size_class_map::kMaxClasses] = {};   // cap on a class's max
-  // ... and on it during a burst of frees.
+  // ... and on it after full swings (the header comment).
   std::uint32_t burst_blocks[size_class_map::kMaxClasses] = {};
 };
 
@@ -270,7 +270,7 @@ class alignas(kCacheLine) scalable_thread_cache {
     // read by cached_bytes() on other threads: hence atomic (relaxed).
     std::atomic<std::int64_t> max{0};
     std::int64_t sampled = 0;  // live() at the last sample
-    std::uint64_t allocations_at_overflow = 0;  // the list's allocations at its last overflow
+    bool emptied = false;  // the list ran empty (a refill) since its last overflow
   };
 
   std::int64_t max_of(std::size_t c) const noexcept { return state_[c].max.load(std::memory_order_relaxed); }
@@ -288,11 +288,12 @@ class alignas(kCacheLine) scalable_thread_cache {
   bool grow(std::size_t c, const thread_cache_policy& policy) noexcept {
     return grow(c, policy, policy.max_blocks[c], policy.total_bytes, true);
   }
-  // Whether this overflow of list c is a burst of frees (see the header comment); notes it either way.
-  bool overflow_is_burst(std::size_t c, const thread_cache_policy& policy,
-                         const class_central_list& central) noexcept;
-  // A refill of list c (empty now): gives back what a burst added beyond policy.max_blocks[c].
-  void end_burst(std::size_t c, const thread_cache_policy& policy) noexcept;
+  // Whether this overflow of list c ends a full swing (see the header comment); notes it either way.
+  bool overflow_ends_swing(std::size_t c, const thread_cache_policy& policy,
+                           const class_central_list& central) noexcept;
+  // A refill of list c (empty now) while the cache holds more than the thread's share of the budget:
+  // gives back what swings added beyond policy.max_blocks[c].
+  void give_back_swing(std::size_t c, const thread_cache_policy& policy) noexcept;
   // Lowers list c's max by `less` blocks (that many free places in the list) and gives the
   // allowance back to the budget.
   void shrink(std::size_t c, const thread_cache_policy& policy, std::int64_t less) noexcept;

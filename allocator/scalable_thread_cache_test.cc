@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "pmr/testing/test_upstream.h"
@@ -85,8 +86,9 @@ TEST(ScalableThreadCache, RefillTakesABatchAndGrowsTheBound) {
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
-// Frees and allocations interleaved (two frees to one allocation: no burst), so the list keeps its
-// ordinary bound while the thread gives back more than it takes.
+// Frees and allocations interleaved, two frees to one allocation: the first overflow ends a swing
+// (the list ran empty at the refills before it) and takes one batch more; after that the list never
+// runs empty again, so it keeps its bound while the thread gives back more than it takes.
 TEST(ScalableThreadCache, BoundIsCappedAndOverflowFlushesABatch) {
   fixture f;
   std::vector<void*> blocks;
@@ -101,43 +103,53 @@ TEST(ScalableThreadCache, BoundIsCappedAndOverflowFlushesABatch) {
     }
     blocks.push_back(f.allocate());
     if (f.cache.cached(0) < before) ++flushes;
-    ASSERT_LE(f.cache.cached(0), 12);
-    ASSERT_EQ(f.cache.max_blocks(0), 12u);
+    ASSERT_LE(f.cache.cached(0), 16);
+    ASSERT_LE(f.cache.max_blocks(0), 16u);
   }
-  EXPECT_GE(flushes, 5u);  // ~48 more frees than allocations went to the central list a batch at a time
-  EXPECT_GE(f.cache.cached(0), 12 - 4 - 1);
+  EXPECT_EQ(f.cache.max_blocks(0), 16u);  // the one swing's batch, and no more
+  EXPECT_GE(flushes, 5u);  // ~44 more frees than allocations went to the central list a batch at a time
+  EXPECT_GE(f.cache.cached(0), 16 - 4 - 1);
   for (void* p : blocks) f.deallocate(p);
   f.cache.drain(0, f.central);
 }
 
-// A thread that takes back its own blocks in a run of frees (a request that ends) keeps them: after
-// one flush at the ordinary bound, the list grows by a batch per overflow, up to its burst bound, so
-// the allocations that follow are served from the cache. Its next refill gives the extra back.
-TEST(ScalableThreadCache, ABurstOfFreesGrowsTheListPastItsBoundUntilTheNextRefill) {
-  fixture f;  // burst bound 32 blocks, against the ordinary bound of 12
-  std::vector<void*> blocks;
-  for (int i = 0; i < 40; ++i) blocks.push_back(f.allocate());
-  ASSERT_EQ(f.cache.max_blocks(0), 12u);
-  for (void* p : blocks) {
-    f.deallocate(p);
-    ASSERT_LE(f.cache.cached(0), 32);
+// Frees `n` of `out`'s blocks (the last ones), then allocates as many back: a list whose thread's
+// use of the class swings wider than its bound runs full, then empty.
+void swing(fixture& f, std::vector<void*>& out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    f.deallocate(out.back());
+    out.pop_back();
   }
-  EXPECT_EQ(f.cache.max_blocks(0), 32u);  // the burst bound
-  EXPECT_EQ(f.cache.cached(0), 32);       // so 8 of the 40 went back: the one flush and the overflow
-  blocks.clear();
-  for (int i = 0; i < 32; ++i) blocks.push_back(f.allocate());  // all from the cache
+  for (std::size_t i = 0; i < n; ++i) out.push_back(f.allocate());
+}
+
+// A thread whose own use of the class runs its list from empty to full (requests that end and
+// start, a live set's random walk) grows the list by a batch per swing, past the ordinary bound up
+// to the burst bound, and keeps that bound across refills: the next swing is served from the cache.
+TEST(ScalableThreadCache, AListThatSwingsFromEmptyToFullGrowsABatchPerSwingAndKeepsIt) {
+  fixture f;  // burst bound 32 blocks, against the ordinary bound of 12
+  std::vector<void*> out;
+  for (int i = 0; i < 100; ++i) out.push_back(f.allocate());
+  ASSERT_EQ(f.cache.max_blocks(0), 12u);
+  for (std::size_t i = 1; i <= 7; ++i) {
+    swing(f, out, 40);  // 40 > 32: every swing runs the list full, then empty (a refill)
+    EXPECT_EQ(f.cache.max_blocks(0), std::min<std::size_t>(12 + 4 * i, 32)) << "swing " << i;
+  }
+  // At the burst bound a further swing flushes instead.
+  for (int i = 0; i < 10; ++i) {
+    f.deallocate(out.back());
+    out.pop_back();
+  }
   EXPECT_EQ(f.cache.max_blocks(0), 32u);
-  blocks.push_back(f.allocate());  // the refill ends the burst
-  EXPECT_EQ(f.cache.max_blocks(0), 12u);
-  for (void* p : blocks) f.deallocate(p);
+  for (void* p : out) f.deallocate(p);
   f.cache.drain(0, f.central);
   f.central.release_unused();
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
-// A burst grows a list only into allowance no other class holds: at the byte cap (no budget here, so
+// A swing grows a list only into allowance no other class holds: at the byte cap (no budget here, so
 // no share past it) it flushes, and the other class keeps its allowance.
-TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
+TEST(ScalableThreadCache, ASwingTakesNoAllowanceFromOtherClasses) {
   fixture f(64 * 16);  // byte cap: 16 blocks in all
   f.add_second_class();
   std::vector<void*> theirs;  // class 1: a bound of 4 and an empty list, so all 4 places unused
@@ -147,49 +159,47 @@ TEST(ScalableThreadCache, ABurstTakesNoAllowanceFromOtherClasses) {
   std::vector<void*> blocks;
   for (int i = 0; i < 40; ++i) blocks.push_back(f.allocate());
   ASSERT_EQ(f.cache.max_blocks(0), 12u);
-  for (void* p : blocks) {
-    f.deallocate(p);
-    ASSERT_LE(f.cache.max_blocks(0), 12u);
+  for (int round = 0; round < 3; ++round) {  // three full swings
+    for (void* p : blocks) {
+      f.deallocate(p);
+      ASSERT_LE(f.cache.max_blocks(0), 12u);
+    }
+    for (void*& p : blocks) p = f.allocate();
   }
+  for (void* p : blocks) f.deallocate(p);
+  EXPECT_EQ(f.cache.max_blocks(0), 12u);
   EXPECT_EQ(f.cache.max_blocks(1), 4u);
   for (void* p : theirs) f.deallocate_into(f.cache, 1, f.second, p);
   f.give_back_both_classes();
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
-// Past the byte cap, a burst may grow into the budget up to the thread's equal share of it among the
-// threads that have a cache (with few threads most of the budget would otherwise lie unused), and no
-// further: with four threads the share is the byte cap, and the burst stops there. The refill that
-// ends the burst gives the budget back.
-TEST(ScalableThreadCache, ABurstGrowsPastTheByteCapUpToTheThreadsShareOfTheBudget) {
+// Past the byte cap, swings may grow a list into the budget up to the thread's equal share of it
+// among the threads that have a cache (with few threads most of the budget would otherwise lie
+// unused), and no further: with four threads the share is the byte cap, and growth stops there.
+// When more threads arrive, the share falls and the next refill gives the extra back.
+TEST(ScalableThreadCache, SwingsGrowPastTheByteCapUpToTheThreadsShareOfTheBudget) {
   for (const std::int64_t threads : {1, 4}) {
     fixture f(64 * 16);  // byte cap: 16 blocks; burst bound 32
     std::atomic<std::int64_t> budget_left{64 * 64}, caches{threads};
     f.policy.budget_left = &budget_left;
     f.policy.budget_bytes = 64 * 64;  // a share of 64 blocks with one thread, 16 with four
     f.policy.caches = &caches;
-    std::vector<void*> blocks;
-    for (int i = 0; i < 100; ++i) blocks.push_back(f.allocate());
+    std::vector<void*> out;
+    for (int i = 0; i < 100; ++i) out.push_back(f.allocate());
     ASSERT_EQ(f.cache.max_blocks(0), 12u);
-    const std::int64_t before_burst = budget_left.load();
-    for (int i = 0; i < 40; ++i) {
-      f.deallocate(blocks.back());
-      blocks.pop_back();
-    }
+    const std::int64_t before = budget_left.load();
+    for (int i = 0; i < 8; ++i) swing(f, out, 40);
     const std::size_t bound = threads == 1 ? 32 : 16;  // the burst bound; the byte cap
     EXPECT_EQ(f.cache.max_blocks(0), bound) << threads << " threads";
     EXPECT_EQ(f.cache.allowance_bytes(), 64 * bound) << threads << " threads";
-    EXPECT_EQ(budget_left.load(), before_burst - std::int64_t(64 * (bound - 12))) << threads << " threads";
-    for (void* p : blocks) {
-      f.deallocate(p);
-      ASSERT_LE(f.cache.max_blocks(0), bound);
-    }
-    blocks.clear();
+    EXPECT_EQ(budget_left.load(), before - std::int64_t(64 * (bound - 12))) << threads << " threads";
+    caches.store(4);  // the share is now the byte cap
     const std::int64_t cached = f.cache.cached(0);
-    for (std::int64_t i = 0; i <= cached; ++i) blocks.push_back(f.allocate());  // the last one refills
-    EXPECT_EQ(f.cache.max_blocks(0), 12u);
-    EXPECT_EQ(budget_left.load(), before_burst) << threads << " threads";
-    for (void* p : blocks) f.deallocate(p);
+    for (std::int64_t i = 0; i <= cached; ++i) out.push_back(f.allocate());  // the last one refills
+    EXPECT_EQ(f.cache.max_blocks(0), threads == 1 ? 12u : 16u) << threads << " threads";
+    EXPECT_EQ(budget_left.load(), before - std::int64_t(64 * (f.cache.max_blocks(0) - 12))) << threads << " threads";
+    for (void* p : out) f.deallocate(p);
     f.cache.drain(0, f.central);
     f.cache.release_allowance(f.policy);
     EXPECT_EQ(budget_left.load(), 64 * 64);
@@ -199,7 +209,7 @@ TEST(ScalableThreadCache, ABurstGrowsPastTheByteCapUpToTheThreadsShareOfTheBudge
 }
 
 // A run of frees of blocks carved by another thread's shard (a neighbour's batches, as in
-// batch_handoff) is not a burst either, even while the thread has more of its own blocks out.
+// batch_handoff) does not end a swing, even while the thread has more of its own blocks out.
 TEST(ScalableThreadCache, ARunOfBlocksFromAnotherShardDoesNotGrowTheListPastItsBound) {
   fixture f;
   class_central_list two{64, 64, 64 * 1024, f.up, f.counters, 2};
@@ -216,7 +226,9 @@ TEST(ScalableThreadCache, ARunOfBlocksFromAnotherShardDoesNotGrowTheListPastItsB
     f.deallocate_into(mine, 0, two, p);  // live stays >= 60: only the shard tells these apart
     ASSERT_LE(mine.max_blocks(0), 12u);
   }
-  // The same run of its own blocks is a burst.
+  // The same run of its own blocks, after the list ran empty, ends a swing.
+  mine.drain(0, two);
+  own.push_back(f.allocate_from(mine, 0, two));  // a refill, from its own shard
   for (int i = 0; i < 40; ++i) {
     f.deallocate_into(mine, 0, two, own.back());
     own.pop_back();
@@ -230,8 +242,8 @@ TEST(ScalableThreadCache, ARunOfBlocksFromAnotherShardDoesNotGrowTheListPastItsB
   EXPECT_EQ(f.up.outstanding_blocks(), 0u);
 }
 
-// A run of frees by a thread that frees more of the class than it allocated (blocks another thread
-// made) is not a burst of its own blocks: the list keeps its ordinary bound.
+// A run of frees by a thread that has freed as many of the class as it allocated (blocks another
+// thread made) does not end a swing, though its list ran empty before: it keeps its ordinary bound.
 TEST(ScalableThreadCache, ARunOfOtherThreadsFreesDoesNotGrowTheListPastItsBound) {
   fixture f;
   scalable_thread_cache other{f.map};

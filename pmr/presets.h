@@ -52,10 +52,11 @@
 //       "batch_bytes": 8192,              optional (8192), bytes moved per thread-cache refill/flush
 //       "max_batch": 32,                  optional (32), most blocks per batch (2..1024)
 //       "class_cache_batches": 8,         optional (8), most batches a thread caches per class
-//       "class_burst_batches": 32,        optional (32), 0..1024: ... while it frees its own blocks of
-//                                         the class in a run (a request ending); <= the above: never
+//       "class_burst_batches": 32,        optional (32), 0..1024: ... or up to this many, a batch more
+//                                         each time its own use of the class runs the list from
+//                                         empty to full (requests that end); <= the above: never
 //       "thread_cache_bytes": 524288,     optional (512 KiB), most bytes a thread caches in total,
-//                                         except in such a run: then up to its share of the budget
+//                                         except for that growth: up to its share of the budget
 //                                         (thread_cache_budget / threads with a cache)
 //       "thread_cache_budget": 8388608,   optional (8 MiB), most bytes all threads' caches hold together
 //       "central_shards": 0,              optional (0 = 16), 0..64: shards of each

@@ -95,10 +95,11 @@ struct scalable_options {
   std::size_t batch_bytes = 8 * 1024;     // a refill or flush moves about this many bytes ...
   std::size_t max_batch = 32;             // ... but at most this many blocks (2..1024), at least 2
   std::size_t class_cache_batches = 8;    // a thread caches at most this many batches of a class,
-  std::size_t class_burst_batches = 32;   // or this many (0..1024) while it frees its own in a burst
-  // ... and at most this many bytes over all its classes, except during such a burst: then up to its
-  // equal share of thread_cache_budget among the threads with a cache (few threads would otherwise
-  // leave most of the budget unused).
+  std::size_t class_burst_batches = 32;   // or up to this many (0..1024), a batch more each time the
+  // thread's own use of the class runs the list from empty to full (requests that end and start)
+  // ... and at most this many bytes over all its classes, except for that growth: up to its equal
+  // share of thread_cache_budget among the threads with a cache (few threads would otherwise leave
+  // most of the budget unused; when more threads arrive, refills give the excess back).
   std::size_t thread_cache_bytes = 512 * 1024;
   // What all threads' caches of this resource may hold together (the sum of their bounds), at most
   // 1 GiB; 8 MiB by default (16 threads at thread_cache_bytes). A thread whose class would grow past
