@@ -91,7 +91,9 @@ bool scalable_thread_cache::overflow_ends_swing(std::size_t c, const thread_cach
 
 void scalable_thread_cache::give_back_swing(std::size_t c, const thread_cache_policy& policy) noexcept {
   const std::int64_t over = max_of(c) - std::int64_t(policy.max_blocks[c]);
-  if (over > 0) shrink(c, policy, over);  // the list is empty: every place is free
+  // The share (a load and a divide) is looked at only for a list that has an extra to give. The list
+  // is empty: every place is free.
+  if (over > 0 && max_bytes_ > policy.burst_cap_bytes()) shrink(c, policy, over);
 }
 
 void scalable_thread_cache::sample(std::size_t c, const thread_cache_policy& policy,
@@ -107,7 +109,7 @@ void* scalable_thread_cache::refill(std::size_t c, class_central_list& central,
                                     const thread_cache_policy& policy, live_bytes_peak& peak) {
   block_chain chain;
   central.take(chain, policy.batch[c], shard);  // the only call that can throw: nothing changed before it
-  if (max_bytes_ > policy.burst_cap_bytes()) give_back_swing(c, policy);  // threads arrived
+  give_back_swing(c, policy);  // if threads arrived since the list grew
   state_[c].emptied = true;
   thread_class_list& l = lists[c];
   *static_cast<void**>(chain.tail) = l.head;

@@ -291,8 +291,8 @@ class alignas(kCacheLine) scalable_thread_cache {
   // Whether this overflow of list c ends a full swing (see the header comment); notes it either way.
   bool overflow_ends_swing(std::size_t c, const thread_cache_policy& policy,
                            const class_central_list& central) noexcept;
-  // A refill of list c (empty now) while the cache holds more than the thread's share of the budget:
-  // gives back what swings added beyond policy.max_blocks[c].
+  // A refill of list c (empty now): while the cache holds more than the thread's share of the
+  // budget, gives back what swings added beyond policy.max_blocks[c].
   void give_back_swing(std::size_t c, const thread_cache_policy& policy) noexcept;
   // Lowers list c's max by `less` blocks (that many free places in the list) and gives the
   // allowance back to the budget.

@@ -3,7 +3,7 @@
 //   which % 8: 0 scalable, 1 fixed_slab, 2 segregated (global), 3 segregated (per_class),
 //              4 segregated (per_class_arena), 5 best_fit, 6 routing over a best_fit fallback,
 //              7 routing with "fallback": "upstream"
-//   options:   small chunks, spans, regions and scalable's caches (refills, flushes, bursts and
+//   options:   small chunks, spans, regions and scalable's caches (refills, flushes, swings and
 //              growth on most calls), thread caches,
 //              central shards, direct thresholds; bit 7 turns checked mode on.
 //   which / 8: scalable's checked_fill_bytes, % 4: the default (32), 0, 64, 4096;
@@ -37,7 +37,7 @@ inline nlohmann::json fuzzed_node(std::uint8_t which, std::uint8_t options) {
               {"span_bytes", u(small ? 4096 : 65536)},
               {"max_batch", u(2 + (options >> 1) % 8)},
               {"central_shards", u((options >> 4) % 5)}};
-      // Small caches too: lists at their bound, bursts past it and the byte cap on most calls.
+      // Small caches too: lists at their bound, swings past it and the byte cap on most calls.
       if (small) {
         node.update({{"class_cache_batches", u(2)}, {"class_burst_batches", u(8)},
                      {"thread_cache_bytes", u(8192)}});
