@@ -56,7 +56,20 @@ void class_central_list::give_batch(const block_chain& batch, std::size_t shard)
       return;
     }
   }
+  if (batch.count > 0 && batch.count <= parked_batch_ && park_nearby(batch, shard % count_)) return;
   give(batch.head, batch.count);  // full, or too long to park: onto the spans
+}
+
+bool class_central_list::park_nearby(const block_chain& batch, std::size_t own) noexcept {
+  for (std::size_t i = 1; i <= kLooks && i < count_; ++i) {
+    shard_state& s = *shards_[(own + i) % count_];
+    if (s.parking.load(std::memory_order_relaxed) || !s.mu.try_lock()) continue;
+    const bool parked = s.parked.push(batch);
+    if (parked) s.note_parking();
+    s.mu.unlock();
+    if (parked) return true;
+  }
+  return false;
 }
 
 std::size_t class_central_list::take(block_chain& out, std::size_t n, std::size_t shard) {

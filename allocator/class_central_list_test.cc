@@ -224,6 +224,55 @@ TEST(ClassCentralList, AFullParkingGoesToTheSpansAndLongBatchesAreNeverParked) {
   EXPECT_EQ(up.outstanding_blocks(), 0u);
 }
 
+TEST(ClassCentralList, ABatchThatFindsItsParkingFullIsParkedInAnEmptyNeighbourAndTakenBackWhole) {
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 64 * 1024, up, counters, 3, /*parked_batch=*/4);
+  std::vector<block_chain> batches(transfer_stack::kCapacity + 1);
+  for (block_chain& b : batches) central.take(b, 4, 0);
+  for (const block_chain& b : batches) central.give_batch(b, 0);  // the last finds shard 0 full
+  const std::size_t held = central.bytes_held();
+  // Shard 0's refills get its own parked batches back, newest first, then the one parked next door.
+  for (std::size_t i = transfer_stack::kCapacity; i-- > 0;) {
+    block_chain back;
+    central.take(back, 4, 0);
+    EXPECT_EQ(blocks_of(back), blocks_of(batches[i])) << "parked batch " << i;
+  }
+  block_chain spilled;
+  EXPECT_EQ(central.take(spilled, 4, 0), 4u);
+  EXPECT_EQ(blocks_of(spilled), blocks_of(batches.back()));
+  EXPECT_EQ(central.bytes_held(), held);  // no span was carved for any of them
+  for (std::size_t i = 0; i < transfer_stack::kCapacity; ++i) central.give(batches[i].head, batches[i].count);
+  central.give(spilled.head, spilled.count);
+  EXPECT_EQ(central.release_unused(), central.span_bytes());
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
+TEST(ClassCentralList, ABatchIsNotParkedInANeighbourThatHasABatchParked) {
+  // A neighbour with a batch parked is a thread at work: its parking is its own. The batch goes onto
+  // the spans, and no refill of either shard takes it back whole.
+  test_upstream up;
+  stats_counters counters;
+  class_central_list central(64, 64, 64 * 1024, up, counters, 2, /*parked_batch=*/4);
+  std::vector<block_chain> batches(transfer_stack::kCapacity + 1);
+  for (block_chain& b : batches) central.take(b, 4, 0);
+  block_chain neighbours;
+  central.take(neighbours, 4, 1);
+  central.give_batch(neighbours, 1);
+  const std::vector<void*> last = blocks_of(batches.back());  // its links change on the spans
+  for (const block_chain& b : batches) central.give_batch(b, 0);
+  std::vector<block_chain> back(transfer_stack::kCapacity + 2);
+  for (std::size_t i = 0; i < transfer_stack::kCapacity; ++i) central.take(back[i], 4, 0);
+  central.take(back[transfer_stack::kCapacity], 4, 1);  // shard 1's own batch
+  EXPECT_EQ(blocks_of(back[transfer_stack::kCapacity]), blocks_of(neighbours));
+  central.take(back.back(), 4, 0);  // nothing parked anywhere: the spans serve
+  EXPECT_NE(blocks_of(back.back()), last);
+  for (const block_chain& b : back) central.give(b.head, b.count);
+  central.release_unused();
+  EXPECT_EQ(central.bytes_held(), 0u);
+  EXPECT_EQ(up.outstanding_blocks(), 0u);
+}
+
 TEST(ClassCentralList, ConcurrentParkingAcrossShardsLosesNothing) {
   // Each thread flushes into the next thread's shard what it took from its own (the cross_thread
   // pattern), so parked batches hold other shards' blocks, and release_unused must sort them out.
