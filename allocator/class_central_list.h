@@ -15,8 +15,11 @@
 //
 // A thread's flushed batch is parked whole in the thread's own shard (transfer_stack.h) and is
 // usually what its next refill takes back: O(1) under the lock, and the blocks stay with the thread
-// that last touched them. A refill that finds its shard's parking empty looks at a few other
-// shards' (take_parked_nearby, only those whose hint says a batch is parked) before its own spans:
+// that last touched them. A flush that finds its shard's parking full parks the batch in an empty
+// parking of one of the next few shards (park_nearby), where the shard's own refills find it (threads
+// that run in turns free in bursts of several batches; the spans would take each block by block).
+// A refill that finds its shard's parking empty looks at a few other shards' (take_parked_nearby,
+// only those whose hint says a batch is parked) before its own spans:
 // a thread whose frees outrun its allocations feeds the others. A refill whose shard's spans are
 // empty too takes blocks given back to another shard's spans before it fetches a span
 // (take_listed_elsewhere; classes of whole cache lines only).
@@ -75,7 +78,8 @@ class class_central_list {
   void give(void* head, std::size_t count) noexcept;
 
   // A thread cache's flush: parks the batch whole in shard `shard % shard_count()` when it has room
-  // and the batch is no larger than parked_batch, else gives its blocks back as give() does.
+  // and the batch is no larger than parked_batch, or else in a nearby empty parking (park_nearby);
+  // failing both, gives its blocks back as give() does.
   void give_batch(const block_chain& batch, std::size_t shard) noexcept;
 
   std::size_t release_unused() noexcept;
