@@ -29,7 +29,8 @@ struct run_result {
   double seconds = 0;                // from the common start to the last thread's stop
   std::uint64_t allocations = 0;     // allocator calls inside the timed window
   std::uint64_t deallocations = 0;
-  std::uint64_t total_allocations = 0;    // including what was freed after the window
+  std::uint64_t total_allocations = 0;    // including what was freed after the window, and each
+                                          // thread's pair before it (warm_thread_state, runner.cc)
   std::uint64_t total_deallocations = 0;  // equal to total_allocations when nothing leaked
   latency_summary allocate, deallocate;
   double mops() const { return seconds > 0 ? double(allocations + deallocations) / seconds / 1e6 : 0; }

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <vector>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "bench/allocator_registry.h"
 #include "bench/backend_runner.h"
@@ -173,6 +175,74 @@ TEST(Runner, RingWithOneSlotQueuesNeitherDeadlocksNorLeaks) {
       EXPECT_GT(res.deallocations, 0u);
     }
   }
+}
+
+// Every call, in the order the resource saw them, with the calling thread.
+class call_log_resource : public std::pmr::memory_resource {
+ public:
+  struct call {
+    std::thread::id thread;
+    bool allocate;
+    std::size_t bytes;
+  };
+  std::vector<call> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    note(true, bytes);
+    return std::pmr::new_delete_resource()->allocate(bytes, alignment);
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    note(false, bytes);
+    std::pmr::new_delete_resource()->deallocate(p, bytes, alignment);
+  }
+  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+  void note(bool allocate, std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    calls_.push_back({std::this_thread::get_id(), allocate, bytes});
+  }
+  mutable std::mutex mu_;
+  std::vector<call> calls_;
+};
+
+TEST(Runner, EachThreadMeetsTheResourceBeforeTheWindowOpens) {
+  // A resource's per-thread state (a scalable resource's thread cache) is made by one balanced pair
+  // of the trace's first size before any thread runs its trace, as a process-wide malloc's is made
+  // by the harness's own allocations: never inside the first timed (and always sampled) op.
+  const workload_config w = tiny("configs/workloads/rl_small.json", 500);
+  const std::vector<thread_trace> traces = generate_traces(w, 3);
+  run_settings settings;
+  settings.repeat = false;
+  settings.seconds = 0;
+  call_log_resource log;
+  const run_result res = run_timed(traces, log, settings);
+  EXPECT_EQ(res.total_allocations, res.total_deallocations);
+  const std::vector<call_log_resource::call> calls = log.calls();
+  // The first 2 * 3 calls are the three threads' pairs, each thread's allocate before its deallocate.
+  ASSERT_GT(calls.size(), 6u);
+  std::set<std::thread::id> warmed;
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (calls[i].allocate) {
+      EXPECT_TRUE(warmed.insert(calls[i].thread).second) << "call " << i;
+    } else {
+      EXPECT_EQ(warmed.count(calls[i].thread), 1u) << "call " << i;
+    }
+  }
+  EXPECT_EQ(warmed.size(), 3u);
+  // Each pair is of its trace's first allocation size.
+  std::multiset<std::size_t> expected, seen;
+  for (const thread_trace& t : traces) {
+    const auto first = std::find_if(t.ops.begin(), t.ops.end(), [](const op& o) { return o.kind == op_kind::allocate; });
+    ASSERT_NE(first, t.ops.end());
+    expected.insert(first->size);
+  }
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (calls[i].allocate) seen.insert(calls[i].bytes);
+  }
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(Peers, HonourAlignmentAndReportUsableSize) {
