@@ -49,15 +49,18 @@ void class_central_list::give(void* head, std::size_t count) noexcept {
 
 void class_central_list::give_batch(const block_chain& batch, std::size_t shard) noexcept {
   if (batch.count > 0 && batch.count <= parked_batch_) {
-    shard_state& s = *shards_[shard % count_];
-    counted_lock lock(s.mu, *counters_);
-    if (s.parked.push(batch)) {
-      s.note_parking();
-      return;
+    const std::size_t own = shard % count_;
+    shard_state& s = *shards_[own];
+    {
+      counted_lock lock(s.mu, *counters_);
+      if (s.parked.push(batch)) {
+        s.note_parking();
+        return;
+      }
     }
+    if (park_nearby(batch, own)) return;
   }
-  if (batch.count > 0 && batch.count <= parked_batch_ && park_nearby(batch, shard % count_)) return;
-  give(batch.head, batch.count);  // full, or too long to park: onto the spans
+  give(batch.head, batch.count);  // nowhere to park, or too long to park: onto the spans
 }
 
 bool class_central_list::park_nearby(const block_chain& batch, std::size_t own) noexcept {

@@ -126,8 +126,8 @@ class class_central_list {
   // onto `out`. 0 when none was found. Takes and lets go of each shard's lock itself.
   std::size_t take_parked_nearby(block_chain& out, std::size_t own);
   // A flush whose own shard's parking is full: parks `batch` in the first of the kLooks shards after
-  // `own` whose lock is free and whose parking has room, where own's refills look for it
-  // (take_parked_nearby). False when none had.
+  // `own` whose hint says nothing is parked there and whose lock is free, where own's refills look
+  // for it (take_parked_nearby). False when there was none.
   bool park_nearby(const block_chain& batch, std::size_t own) noexcept;
   // Whether one of those shards' hints says a batch is parked there.
   bool parked_nearby(std::size_t own) const noexcept;
